@@ -13,7 +13,8 @@ import shutil
 import subprocess
 import sys
 
-KEEP = ("tests/output/",)
+# ansible-test's output and the copy's own git repository stay.
+KEEP = ("tests/output", ".git")
 
 
 def listed_files(source):
@@ -34,10 +35,10 @@ def main(source, destination):
         shutil.copy2(src, dst)
     for folder, dirs, files in os.walk(destination, topdown=True):
         rel_folder = os.path.relpath(folder, destination)
-        dirs[:] = [d for d in dirs if not os.path.join(rel_folder, d).replace("./", "", 1).startswith(KEEP[0].rstrip("/"))]
+        dirs[:] = [d for d in dirs if os.path.normpath(os.path.join(rel_folder, d)) not in KEEP]
         for name in files:
             rel = os.path.normpath(os.path.join(rel_folder, name))
-            if rel not in wanted and not rel.startswith(KEEP):
+            if rel not in wanted:
                 os.remove(os.path.join(folder, name))
     # ansible-test lists a collection's files with git, from the nearest .git
     # upwards: give the copy its own (empty) repository so the checkout's
