@@ -38,7 +38,7 @@ def main():
                ANSIBLE_COLLECTIONS_PATH=str(ROOT / "build" / "collections"))
     playbook = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
                 "-e", "ansible_python_interpreter=%s" % sys.executable, str(ROOT / "scripts" / "demo" / "publish.yml")]
-    for _ in range(2):
+    for _run in range(2):
         subprocess.run(playbook, env=env, check=True)
     print("\nPublished documents are in %s" % (DEMO_DIR / "publish"))
     return 0
