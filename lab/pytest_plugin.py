@@ -8,6 +8,8 @@ conftest) or by importing the fixtures::
 * ``lab_world`` (session): one in-process :class:`lab.world.Lab`, started once.
 * ``aws_lab`` (function): the same lab reset to an empty world, wrapped in an
   :class:`AwsLab` with client factories.
+* ``lab_scenario`` (function): a factory building scenario worlds
+  (:func:`lab.scenarios.build_world`) in that reset lab, closed after the test.
 """
 
 import boto3
@@ -92,3 +94,24 @@ def aws_lab(lab_world):  # pylint: disable=redefined-outer-name  # pytest fixtur
     lab_world.aws.sts.max_keys = 100
     yield AwsLab(lab_world)
     lab_world.faults.clear()
+
+
+@pytest.fixture
+def lab_scenario(aws_lab):  # pylint: disable=redefined-outer-name  # pytest fixture injection
+    """A factory building scenario worlds in the (reset) session lab: ``lab_scenario("broken-private-bucket")``.
+
+    Signature: ``lab_scenario(scenario, params=None, cluster=True) -> lab.scenarios.World``; every world
+    built is closed (its cluster twin stopped) after the test.
+    """
+    from lab.scenarios import build_world  # pylint: disable=import-outside-toplevel  # the AWS fixtures do not need it
+
+    worlds = []
+
+    def build(scenario, params=None, cluster=True):
+        world = build_world(aws_lab.lab, scenario, params, cluster=cluster)
+        worlds.append(world)
+        return world
+
+    yield build
+    for world in worlds:
+        world.close()

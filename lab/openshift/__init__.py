@@ -4,7 +4,7 @@
 client and kubernetes.core need from an OpenShift-on-AWS cluster in Manual
 mode with STS: discovery, core and OpenShift kinds, TokenRequest, the OIDC
 discovery endpoints, the issuer-change rollout of the kube-apiserver-operator
-and ccoctl-shaped CredentialsRequest Secrets. See docs/lab-openshift.md.
+and ccoctl-shaped CredentialsRequest Secrets. See docs/lab.md ("OpenShift twin").
 """
 
 from .credentials import (credentials_ini, credentials_request, credentials_secret, default_aws_credentials_requests,

@@ -11,7 +11,7 @@ Typical use::
         twin.wait_for_rollout()
 
 Everything is in-process and thread-safe; the HTTPS server listens on
-127.0.0.1 only. See docs/lab-openshift.md.
+127.0.0.1 only. See docs/lab.md ("OpenShift twin").
 """
 
 import base64
