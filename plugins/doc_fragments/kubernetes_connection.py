@@ -12,7 +12,7 @@ options:
   kubernetes:
     description:
       - How to reach the cluster's API server. The suboptions are kubernetes.core's connection options, nested
-        here because this module also takes amazon.aws's options, which have their own O(validate_certs).
+        here so that they never clash with the module's other options (amazon.aws's have their own C(validate_certs)).
       - Every suboption left unset is read from its C(K8S_AUTH_*) environment variable, exactly as kubernetes.core
         does (C(K8S_AUTH_HOST), C(K8S_AUTH_API_KEY), C(K8S_AUTH_KUBECONFIG), C(K8S_AUTH_CONTEXT),
         C(K8S_AUTH_VERIFY_SSL) or C(K8S_AUTH_VALIDATE_CERTS), C(K8S_AUTH_SSL_CA_CERT) or C(K8S_AUTH_CA_CERT), ...),

@@ -83,6 +83,32 @@ CATALOGUE = {
         expected="exp in the future",
         actual="exp and the current time (seconds since the epoch)",
         remediation="Use a fresh token; check the node clocks (NTP) if freshly minted tokens are reported expired."),
+    "CREDENTIALS_REQUESTS_MISSING": dict(
+        severity="warning", link="token",
+        title="No AWS CredentialsRequest found",
+        cause="No CredentialsRequest with an AWSProviderSpec was found (none in the cluster, or no credentials_requests_dir "
+              "extracted next to the install directory), so no operator role could be checked.",
+        expected="the CredentialsRequests of the release (oc adm release extract --credentials-requests)",
+        actual="where they were looked for",
+        remediation="Extract the CredentialsRequests with 'oc adm release extract --credentials-requests --included "
+                    "--install-config=install-config.yaml --to=<dir> <release image>' and point credentials_requests_dir at it."),
+    "CREDENTIALS_SECRET_MISSING": dict(
+        severity="error", link="token",
+        title="A CredentialsRequest's credentials Secret is missing",
+        cause="The Secret named by the CredentialsRequest's spec.secretRef does not exist (in Manual mode nothing creates "
+              "it but the ccoctl manifests), so the operator has no role ARN and cannot call STS at all.",
+        expected="Secret <secretRef.namespace>/<secretRef.name> with a credentials key",
+        actual="the Secret that was not found",
+        remediation="Apply the Secret manifest ccoctl create-iam-roles wrote (manifests/<namespace>-<name>-credentials.yaml), "
+                    "or rerun ccoctl aws create-iam-roles for this CredentialsRequest."),
+    "CREDENTIALS_ROLE_ARN_MISSING": dict(
+        severity="error", link="token",
+        title="The credentials Secret names no IAM role",
+        cause="The Secret's credentials file has no role_arn (or not an ARN): a ccoctl --dry-run placeholder, a Secret of "
+              "mint/passthrough mode with access keys, or a hand-written file. The operator cannot use STS.",
+        expected="an INI profile [default] with role_arn = arn:<partition>:iam::<account>:role/<name> and web_identity_token_file",
+        actual="what the credentials key holds (key names only, never values other than role_arn)",
+        remediation="Replace the Secret with the one ccoctl create-iam-roles generated for this CredentialsRequest."),
     # ------------------------------------------------------------ issuer URL
     "ISSUER_URL_INVALID": dict(
         severity="error", link="issuer",
@@ -218,6 +244,16 @@ CATALOGUE = {
         actual="the kids published in the JWKS",
         remediation="Add the cluster's current public key to keys.json (ccoctl create-identity-provider or the key rotation "
                     "procedure), keeping the old key until all tokens are renewed."),
+    "INSTALL_SIGNING_KEY_MISSING": dict(
+        severity="error", link="jwks",
+        title="The install directory has no bound service account signing key",
+        cause="tls/bound-service-account-signing-key.key (written by ccoctl create-key-pair / create-all) is missing or "
+              "unreadable, so openshift-install generates a new key whose public half is not in the published keys.json: "
+              "every token will fail verification at STS.",
+        expected="tls/bound-service-account-signing-key.key holding the private key of the published keys.json",
+        actual="the file and why it cannot be used",
+        remediation="Copy ccoctl's output tls/ directory (serviceaccount-signer.private as "
+                    "tls/bound-service-account-signing-key.key) into the install directory before create cluster."),
     "JWKS_KEY_MISMATCH": dict(
         severity="error", link="jwks",
         title="A published key differs from the cluster's key",
@@ -292,6 +328,24 @@ CATALOGUE = {
         expected="origin access control (OAC) with a key policy granting cloudfront.amazonaws.com",
         actual="OAI and the bucket encryption",
         remediation="Switch the origin to origin access control and grant cloudfront.amazonaws.com kms:Decrypt in the key policy."),
+    "ISSUER_BUCKET_NOT_FOUND": dict(
+        severity="error", link="hosting",
+        title="The issuer's S3 bucket does not exist",
+        cause="The bucket named by the issuer URL (or by the CloudFront origin) does not exist: deleted, or a typo. Nothing "
+              "is served, and anyone can create a bucket with that name and serve their own keys.",
+        expected="an existing bucket holding the issuer documents",
+        actual="NoSuchBucket and the bucket name",
+        remediation="Recreate the bucket in your account and upload the issuer documents (ccoctl create-identity-provider "
+                    "or this collection's publishing tasks), or move the issuer to a bucket you own."),
+    "HOSTING_NOT_INSPECTED": dict(
+        severity="info", link="hosting",
+        title="The issuer's hosting was not inspected",
+        cause="The issuer host is neither an S3 endpoint nor a CloudFront distribution of this account (own web server, "
+              "another account's distribution, a non-S3 origin), so its access settings cannot be read through AWS APIs.",
+        expected="an S3 bucket endpoint or a CloudFront distribution of this account",
+        actual="the host (and what was looked for)",
+        remediation="Nothing to do for a self-hosted issuer (issuer_probe checks anonymous reads); for another account's "
+                    "distribution, run the check with that account's credentials."),
     # ------------------------------------------------------------ IAM
     "OIDC_PROVIDER_MISSING": dict(
         severity="error", link="iam_provider",
@@ -332,6 +386,15 @@ CATALOGUE = {
         expected="<issuer host>:sub matching system:serviceaccount:<namespace>:<name>",
         actual="the sub conditions of the trust policy",
         remediation="Fix the :sub condition (key and value) of the trust policy."),
+    "ROLE_TRUST_AUDIENCE_MISMATCH": dict(
+        severity="error", link="role_trust",
+        title="The role's trust policy rejects the token audience",
+        cause="The trust policy has a <issuer>:aud condition that does not admit the token's aud (openshift), for example "
+              "sts.amazonaws.com copied from an EKS policy. STS answers 'AccessDenied: Not authorized to perform "
+              "sts:AssumeRoleWithWebIdentity'.",
+        expected="<issuer host>:aud admitting the audience, or no :aud condition (ccoctl writes none)",
+        actual="the :aud conditions of the trust policy",
+        remediation="Change the :aud condition of the trust policy to the audience (openshift), or remove it."),
     # ------------------------------------------------------------ STS
     "STS_INVALID_IDENTITY_TOKEN": dict(
         severity="error", link="sts",
@@ -379,6 +442,30 @@ CATALOGUE = {
         remediation="Read the STS message; check the region, the session duration against the role's MaxSessionDuration, "
                     "and network access to STS."),
     # ------------------------------------------------------------ other
+    "CLUSTER_INSPECTION_FAILED": dict(
+        severity="warning", link="other",
+        title="A cluster-side check failed",
+        cause="A read of the cluster (Kubernetes API: forbidden, not found, an error) or of the install directory failed, "
+              "so that part of the chain was not checked; the other checks ran.",
+        expected="a successful read",
+        actual="the resource or file and the error",
+        remediation="Use Kubernetes credentials that may read the named resource (get/list), or fix the named file."),
+    "AWS_PERMISSION_MISSING": dict(
+        severity="warning", link="other",
+        title="An AWS-side check was skipped: permission denied",
+        cause="The AWS credentials may not call one of the read-only APIs of the inspection (AccessDenied), so that part "
+              "was not checked; the other checks ran.",
+        expected="the read-only permission named in the finding",
+        actual="the AWS error code and message",
+        remediation="Grant the named read-only permission to the identity running the check."),
+    "AWS_INSPECTION_FAILED": dict(
+        severity="warning", link="other",
+        title="An AWS-side check failed",
+        cause="A read-only AWS call of the inspection failed for another reason than permissions (throttling after "
+              "retries, a service error, the endpoint unreachable), so that part was not checked.",
+        expected="a successful call",
+        actual="the AWS error code and message",
+        remediation="Retry; check the network path to the AWS endpoints and the region."),
     "AWS_CREDENTIALS_MISSING": dict(
         severity="info", link="other",
         title="No AWS credentials: AWS-side checks skipped",

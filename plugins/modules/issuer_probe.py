@@ -42,7 +42,15 @@ options:
       - A service account token (JWT) of the cluster, for example the content of
         C(/var/run/secrets/openshift/serviceaccount/token).
       - Its claims are decoded without trusting them; the token itself is never returned or logged.
+      - Mutually exclusive with O(token_file).
     type: str
+  token_file:
+    description:
+      - A file on the managed node holding the token, for example the C(probe.jwt) that
+        M(openshift_sts.oidc.cluster_trust_info) writes, or a pod's C(web_identity_token_file).
+      - The token is checked exactly like O(token); it never passes through Ansible variables.
+      - Mutually exclusive with O(token).
+    type: path
   expected_keys:
     description:
       - The cluster's own public keys, to catch a published key that differs from the cluster's.
@@ -214,8 +222,8 @@ timings:
       description: The proxy used (without credentials), or null.
       type: str
 token_claims:
-  description: The claims of O(token) (never the token itself), or null without a parseable token.
-  returned: when O(token) is given
+  description: The claims of O(token) or O(token_file) (never the token itself), or null without a parseable token.
+  returned: when O(token) or O(token_file) is given
   type: dict
   sample: {"iss": "https://my-cluster-oidc.s3.us-east-2.amazonaws.com", "aud": ["openshift"], "sub": "system:serviceaccount:ns:sa",
            "kid": "3z5...", "alg": "RS256", "exp": 1767225600, "iat": 1767222000}
@@ -232,9 +240,25 @@ from ansible_collections.openshift_sts.oidc.plugins.module_utils.probe import no
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.token import HAS_PYJWT, PYJWT_IMPORT_ERROR
 
 
+# A token file is read up to this size; a longer one is reported by the token checks (STS accepts 20,000 characters).
+MAX_TOKEN_FILE_BYTES = 64 * 1024
+
+
 def _inline_private_keys(items):
     """The inline private key texts among ``expected_keys`` (to mask them and warn)."""
     return [item for item in items or [] if isinstance(item, str) and "PRIVATE KEY-----" in item]
+
+
+def _read_token_file(module, path):
+    """The token held by ``path`` (stripped), registered as a no_log value; fails the module when unreadable."""
+    try:
+        with open(path, "r") as handle:
+            token = handle.read(MAX_TOKEN_FILE_BYTES + 1).strip()
+    except (IOError, OSError, UnicodeDecodeError) as error:
+        module.fail_json(msg="Cannot read token_file %s: %s" % (path, getattr(error, "strerror", None) or type(error).__name__))
+    if token:
+        module.no_log_values.add(token)
+    return token
 
 
 def main():
@@ -243,14 +267,18 @@ def main():
         argument_spec=dict(
             issuer=dict(type="str", required=True),
             token=dict(type="str", no_log=True),
+            token_file=dict(type="path"),
             expected_keys=dict(type="list", elements="raw", no_log=False),
             timeout=dict(type="float", default=5.0),
             validate_certs=dict(type="bool", default=True),
             ca_path=dict(type="path"),
         ),
+        mutually_exclusive=[("token", "token_file")],
         supports_check_mode=True,
     )
     params = module.params
+    if params["token_file"] is not None:
+        params["token"] = _read_token_file(module, params["token_file"])
     private = _inline_private_keys(params["expected_keys"])
     for item in private:
         module.no_log_values.add(item)

@@ -1,5 +1,6 @@
 """Fixtures of the integration driver: a running lab for the targets that need one."""
 
+import json
 import os
 import sys
 
@@ -9,7 +10,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from lab.openshift import ClusterTwin  # noqa: E402  # pylint: disable=wrong-import-position
 from lab.world import Lab  # noqa: E402  # pylint: disable=wrong-import-position
+
+OPENSHIFT_ISSUER = "https://lab-oidc-twin.s3.us-east-1.amazonaws.com"
 
 
 @pytest.fixture(scope="session")
@@ -27,3 +31,27 @@ def lab_world_for_targets(tmp_path_factory):
 def lab_env(lab_world_for_targets):  # pylint: disable=redefined-outer-name
     """The environment a user's shell or AAP would give ansible-playbook for this lab."""
     return dict(lab_world_for_targets.env())
+
+
+@pytest.fixture
+def openshift_env(lab_world_for_targets, tmp_path):  # pylint: disable=redefined-outer-name
+    """A fresh OpenShift twin for one target (aliases ``needs/openshift``), with the lab's CA and the default CredentialsRequests.
+
+    Returns what AAP's OpenShift credential injects (``K8S_AUTH_*``) plus ``KUBECONFIG`` and ``LAB_OPENSHIFT_INFO``,
+    the path of a JSON file describing the twin for the target's assertions: ``issuer``, ``credentials_requests``
+    (name, secret_namespace, secret_name, service_accounts, role_name, role_arn) and ``kids`` (of /openid/v1/jwks).
+    """
+    twin = ClusterTwin(lab_world_for_targets.ca, issuer=OPENSHIFT_ISSUER, rollout_seconds=0.5)
+    twin.start()
+    try:
+        directory = tmp_path / "openshift"
+        env = twin.env(str(directory))
+        summary = twin.add_credentials_requests("default")
+        info = {"issuer": OPENSHIFT_ISSUER, "url": twin.url, "credentials_requests": summary,
+                "kids": [key["kid"] for key in twin.jwks()["keys"]]}
+        info_path = directory / "openshift.json"
+        info_path.write_text(json.dumps(info, indent=2))
+        env["LAB_OPENSHIFT_INFO"] = str(info_path)
+        yield env
+    finally:
+        twin.stop()

@@ -47,6 +47,8 @@ def test_target(target, tmp_path, request):
     env = base_env()
     if "lab" in aliases(target):
         env.update(request.getfixturevalue("lab_env"))
+    if "needs/openshift" in aliases(target):
+        env.update(request.getfixturevalue("openshift_env"))
     playbook = tmp_path / "play.yml"
     playbook.write_text(
         "- name: Integration target %s\n  hosts: localhost\n  gather_facts: false\n  roles:\n    - %s\n" % (target, target)

@@ -133,6 +133,22 @@ def test_private_bucket_and_bad_token(capsys, issuer, ca_file):
     assert token not in out and "c2VjcmV0LXNpZ25hdHVyZS12YWx1ZQ" not in out
 
 
+def test_token_file_is_checked_like_token_and_never_echoed(capsys, issuer, ca_file, tmp_path):
+    path = tmp_path / "probe.jwt"
+    path.write_text(issuer["token"] + "\n")
+    failed, result, out = run_module(capsys, issuer=ISSUER, token_file=str(path), expected_keys=[issuer["pem"]], ca_path=ca_file,
+                                     _ansible_inject_invocation=True)
+    assert not failed and result["ok"] is True, result["findings"]
+    assert result["token_claims"]["kid"] == issuer["kid"] and result["token_claims"]["iss"] == ISSUER
+    assert result["invocation"]["module_args"]["token_file"] == str(path)
+    for secret in (issuer["token"], issuer["token"].split(".")[2]):
+        assert secret not in out
+    failed, result, _out = run_module(capsys, issuer=ISSUER, token="a.b.c", token_file=str(path))
+    assert failed and "mutually exclusive" in result["msg"]
+    failed, result, _out = run_module(capsys, issuer=ISSUER, token_file=str(tmp_path / "missing.jwt"))
+    assert failed and "Cannot read token_file" in result["msg"]
+
+
 def test_hostile_20kb_token(capsys, issuer, ca_file):
     token = "eyJ" + "A" * 20000 + ".e30.AAAA"
     failed, result, out = run_module(capsys, issuer=ISSUER, token=token, ca_path=ca_file)
