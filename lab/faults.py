@@ -7,7 +7,8 @@ targets may use shell wildcards (``*.cloudfront.net``).
 
 Each target has a fixed added latency, a queue of one-shot faults consumed by
 the next calls (``throttle``, ``error`` (HTTP 5xx), ``reset`` (connection
-closed without an answer), ``idp_communication`` (STS only)), and an
+closed without an answer), ``idp_communication`` and ``idp_rejected_claim``
+(STS only)), and an
 ``untrusted_cert`` switch (the internet host presents a certificate from a CA
 nobody trusts).
 """
@@ -15,7 +16,7 @@ nobody trusts).
 import fnmatch
 import threading
 
-FAULT_KINDS = ("throttle", "error", "reset", "idp_communication")
+FAULT_KINDS = ("throttle", "error", "reset", "idp_communication", "idp_rejected_claim")
 
 
 class _TargetFaults:
@@ -80,12 +81,12 @@ class FaultPlan:
             self._get(target).untrusted_cert = bool(enabled)
 
     def configure(self, target, latency=None, throttle=0, errors=0, error_status=500,
-                  resets=0, idp_communication=0, untrusted_cert=None):
+                  resets=0, idp_communication=0, idp_rejected_claim=0, untrusted_cert=None):
         """Set several knobs at once (the control API's shape)."""
         if latency is not None:
             self.set_latency(target, latency)
         for kind, count in (("reset", resets), ("throttle", throttle), ("error", errors),
-                            ("idp_communication", idp_communication)):
+                            ("idp_communication", idp_communication), ("idp_rejected_claim", idp_rejected_claim)):
             if count:
                 self.inject(target, kind, count, error_status=error_status)
         if untrusted_cert is not None:

@@ -43,6 +43,10 @@ IDP_UNREACHABLE = ("The request could not be fulfilled because the identity prov
                    "verify the incoming identity token could not be reached. This is often a transient error "
                    "caused by network conditions. Retry the request a limited number of times and wait between "
                    "attempts.")
+# AWS documents the IDPRejectedClaim error (botocore model) but no message text seen in the wild:
+# the lab answers with the model's description (a choice, unverified).
+IDP_REJECTED_CLAIM = ("The identity provider (IdP) reported that authentication failed. This might be because the "
+                      "claim is invalid.")
 SUPPORTED_ALGORITHMS = ("RS256", "RS384", "RS512", "ES256", "ES384", "ES512")
 _SESSION_NAME = re.compile(r"^[\w+=,.@-]*$")
 _ROLE_ARN = re.compile(r"^arn:aws[\w-]*:iam::(\d{12}):role/(?:.*/)?([\w+=,.@-]+)$")
@@ -242,8 +246,11 @@ class WebIdentityValidator:
     def validate(self, params):
         """Run every check; return the inner XML of the result or raise :class:`StsError`."""
         role_arn, session, token, duration = self._check_parameters(params)
-        if self.faults is not None and self.faults.take("sts", kinds=("idp_communication",)).action:
+        action = self.faults.take("sts", kinds=("idp_communication", "idp_rejected_claim")).action if self.faults is not None else None
+        if action == "idp_communication":
             raise StsError("IDPCommunicationError", IDP_UNREACHABLE, 400)
+        if action == "idp_rejected_claim":
+            raise StsError("IDPRejectedClaim", IDP_REJECTED_CLAIM, 403)
         match = _ROLE_ARN.match(role_arn)
         account_id = match.group(1) if match else self.default_account
         header, claims = self._parse(token)

@@ -222,7 +222,7 @@ class _Probe(object):  # pylint: disable=useless-object-inheritance,too-many-ins
                 where = "without a Location"
             self.add(prefix + "_REDIRECT", url,
                      "The %s URL redirects (%s %s); STS does not follow redirects." % (what, _status_text(result), where),
-                     expected="HTTP 200 without redirect", actual="%s %s" % (actual, where))
+                     expected="HTTP 200 without redirect", actual="%s; redirects %s" % (actual, where))
             return False
         if status != 200:
             self.add(prefix + "_UNREACHABLE", url,

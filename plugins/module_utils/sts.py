@@ -179,7 +179,7 @@ def role_result(role_arn, claims, response, error, attempts):
         message="%s: %s." % (("STS was not called for %s" if code in _NETWORK_ERRORS else "STS refused the token for %s") % role_arn,
                              cause),
         expected="AssumeRoleWithWebIdentity succeeds",
-        actual="%s: %s" % (code, message),
+        actual="%s: %s%s" % (code, message, " (after %d attempts)" % attempts if attempts > 1 else ""),
         remediation=fix,
     ))
     return result

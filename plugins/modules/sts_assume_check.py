@@ -218,8 +218,10 @@ def main():
         subject = item.get("service_account") and "system:serviceaccount:%(namespace)s:%(name)s" % item["service_account"]
         entries.append(dict(role_arn=item["role_arn"], subject=subject or "", token=token_source(module, minter, item)))
 
+    # The module retries transient errors itself (check_roles): botocore must make exactly one call per attempt
+    # (its "max_attempts" counts retries, so 1 would still retry IDPCommunicationError and throttling once).
     config = botocore.config.Config(signature_version=UNSIGNED, max_pool_connections=max(10, params["concurrency"]),
-                                    retries={"max_attempts": 1, "mode": "standard"})
+                                    retries={"total_max_attempts": 1, "mode": "standard"})
     client = module.client("sts", config=config)
     results = check_roles(client.assume_role_with_web_identity, entries, params["duration_seconds"],
                           params["concurrency"], describe_token=describe_token)

@@ -225,6 +225,19 @@ def test_idp_communication_error_fault(aws_lab, issuer):
     assert len(attempts) >= 1 and all(r["error"] == "IDPCommunicationError" for r in attempts)
 
 
+def test_idp_rejected_claim_fault(aws_lab, issuer):
+    """The idp_rejected_claim fault answers 403 IDPRejectedClaim (modeled by botocore) once per injection."""
+    issuer.publish()
+    role, token = issuer.role(), issuer.token()
+    aws_lab.faults.inject("sts", "idp_rejected_claim", count=1)
+    error = _error(aws_lab, role, token)
+    assert type(error).__name__ == "IDPRejectedClaimException"
+    assert error.response["Error"]["Code"] == "IDPRejectedClaim"
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert "reported that authentication failed" in error.response["Error"]["Message"]
+    assert "Credentials" in _assume(aws_lab, role, token)
+
+
 def test_hundred_concurrent_calls(aws_lab, issuer):
     issuer.publish()
     role = issuer.role()
