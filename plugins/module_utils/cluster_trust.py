@@ -152,10 +152,17 @@ def credentials_request_summary(obj):
         "namespace": str(ref.get("namespace") or ""),
         "secret_name": str(ref.get("name") or ""),
         "service_accounts": [str(name) for name in accounts if isinstance(name, str) and name],
+        "policy_statements": _statement_entries(spec),
         "role_arn": None,
         "web_identity_token_file": None,
         "secret_found": None,
     }
+
+
+def _statement_entries(spec):
+    """``spec.providerSpec.statementEntries`` (the permissions the operator needs), as a list of dicts."""
+    entries = (spec.get("providerSpec") or {}).get("statementEntries") or []
+    return [dict(entry) for entry in entries if isinstance(entry, dict)]
 
 
 def aws_credentials_requests(objects):
@@ -771,7 +778,7 @@ def _install_secrets(install_dir, findings):
         for doc in docs:
             metadata = doc.get("metadata") or {}
             if doc.get("kind") == "Secret":
-                secrets[(metadata.get("namespace"), metadata.get("name"))] = doc
+                secrets[(metadata.get("namespace"), metadata.get("name"))] = (doc, path)
     return secrets
 
 
@@ -828,7 +835,10 @@ def gather_install_dir(install_dir, credentials_requests_dir=None, token_dir=Non
     secrets = _install_secrets(install_dir, findings)
     requests = _install_credentials_requests(credentials_requests_dir or os.path.join(install_dir, "credrequests"), findings)
     for request in requests:
-        secret = secrets.get((request["namespace"], request["secret_name"]))
+        secret, path = secrets.get((request["namespace"], request["secret_name"]), (None, None))
+        # Where the Secret manifest is, or where ccoctl would write it.
+        request["secret_manifest"] = path or os.path.join(
+            install_dir, "manifests", "%s-%s-credentials.yaml" % (request["namespace"], request["secret_name"]))
         findings.extend(attach_secret(request, secret, "manifests/*-credentials.yaml of the install directory"))
     result["credentials_requests"] = requests
 

@@ -176,6 +176,15 @@ credentials_requests:
     role_arn: {description: 'The role_arn of the Secret''s credentials file, or null.', type: str, returned: always}
     web_identity_token_file: {description: 'The web_identity_token_file of the credentials file, or null.', type: str, returned: always}
     secret_found: {description: 'Whether the Secret exists (null when it could not be read).', type: bool, returned: always}
+    policy_statements:
+      description: spec.providerSpec.statementEntries, the permissions the operator needs (effect, action, resource, policyCondition).
+      type: list
+      elements: dict
+      returned: always
+    secret_manifest:
+      description: The manifest holding the Secret, or the path where ccoctl writes it (C(manifests/<namespace>-<secret>-credentials.yaml)).
+      type: str
+      returned: with O(install_dir)
 sts_roles:
   description:
     - The O(openshift_sts.oidc.sts_assume_check#module:roles) option of sts_assume_check, one entry per role and

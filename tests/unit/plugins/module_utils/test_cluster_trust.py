@@ -102,6 +102,7 @@ def test_credentials_requests_filtering():
     summaries = CT.aws_credentials_requests(objects)
     assert [item["name"] for item in summaries] == ["a", "b"]
     assert summaries[1] == {"name": "b", "namespace": "ns-b", "secret_name": "creds", "service_accounts": ["sa-b1", "sa-b2"],
+                            "policy_statements": [{"effect": "Allow", "action": ["ec2:DescribeInstances"], "resource": "*"}],
                             "role_arn": None, "web_identity_token_file": None, "secret_found": None}
 
 
@@ -421,6 +422,10 @@ def test_install_dir_tokens_verify_with_the_cluster_keys(keyfactory, tmp_path):
     assert result["issuer_source"].endswith("manifests/cluster-authentication-02-config.yaml")
     assert [(item["name"], item["role_arn"]) for item in result["credentials_requests"]] == [
         ("openshift-machine-api-aws", arn_for("openshift-machine-api-aws")), ("openshift-image-registry", arn_for("openshift-image-registry"))]
+    assert [os.path.relpath(item["secret_manifest"], root) for item in result["credentials_requests"]] == [
+        "manifests/openshift-machine-api-aws-cloud-credentials-credentials.yaml",
+        "manifests/openshift-image-registry-installer-cloud-credentials-credentials.yaml"]
+    assert all(item["policy_statements"] for item in result["credentials_requests"])
     kid = independent_kid(keyfactory.public("rsa2048"))
     [jwk] = result["cluster_keys"]["keys"]
     assert jwk["kid"] == kid and set(jwk) == {"use", "kty", "kid", "alg", "n", "e"}
