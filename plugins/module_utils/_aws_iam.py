@@ -195,7 +195,7 @@ def check_provider(issuer, host_and_path, audience, arns, details):
 
 
 # ---------------------------------------------------------------- trust policy
-def _is_provider_key(key):
+def is_provider_key(key):
     """True for the condition key of an identity provider (``<host/path>:sub``, ``accounts.google.com:aud``).
 
     Only ``aws:`` and ``sts:`` keys can be in the context of ``AssumeRoleWithWebIdentity`` besides the keys of the
@@ -203,6 +203,9 @@ def _is_provider_key(key):
     """
     prefix = key.rsplit(":", 1)[0] if ":" in key else ""
     return bool(prefix) and prefix.lower() not in ("aws", "sts")
+
+
+_is_provider_key = is_provider_key
 
 
 def trust_resolver(host_and_path, subject, audience, federated_arn):
