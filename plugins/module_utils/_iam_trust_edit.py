@@ -61,6 +61,34 @@ class TrustEditError(ValueError):
 
 
 # ---------------------------------------------------------------- names
+def roles_from_credentials_requests(credentials_requests):
+    """Role entries (the ``roles`` option's shape) for CredentialsRequests as cluster_trust_info returns them.
+
+    The role is the one the request's Secret names (``role_arn``), so an existing
+    role is rewritten in place; without one the name is derived later.
+    """
+    roles = []
+    for request in credentials_requests:
+        arn = request.get("role_arn") or ""
+        statements = []
+        for entry in request.get("policy_statements") or request.get("statementEntries") or []:
+            statements.append({
+                "effect": entry.get("effect", "Allow"),
+                "action": list(entry.get("action") or []),
+                "resource": entry.get("resource") or "*",
+                "policy_condition": entry.get("policy_condition") or entry.get("policyCondition"),
+            })
+        roles.append({
+            "name": arn.rsplit("/", 1)[-1] if ":role/" in arn else None,
+            "namespace": request.get("namespace"),
+            "secret_name": request.get("secret_name"),
+            "service_accounts": list(request.get("service_accounts") or []),
+            "policy_statements": statements,
+            "description": "OpenShift role for %s/%s" % (request.get("namespace"), request.get("secret_name")),
+        })
+    return roles
+
+
 def full_role_name(name_prefix, namespace, secret_name):
     """``<name_prefix>-<namespace>-<secret_name>``, uncut."""
     return "%s-%s-%s" % (name_prefix, namespace, secret_name)

@@ -8,7 +8,8 @@
 content changed. Every string passes through :func:`findings.redact` once more before anything is rendered.
 
 Idempotence: ``generated_at`` is the time the report's *content* was last produced. When the files already hold the
-same diagnosis (equal once rendered with their own ``generated_at``), they are kept, with their timestamp, and nothing
+same diagnosis (equal once rendered with their own ``generated_at``, response times aside), they are kept, with their
+timestamp and response times, and nothing
 is reported as changed.
 """
 
@@ -285,6 +286,35 @@ def ensure_directory(path):
     return True
 
 
+_DURATION = re.compile(r"\b\d+(?:\.\d+)? s\b")
+
+
+# What varies between two runs of the same diagnosis: response times, and the
+# times of the tokens minted for it.
+_VOLATILE_KEYS = frozenset(("elapsed", "iat", "exp", "nbf"))
+
+
+def _without_timings(document):
+    """``document`` with what varies between two runs of the same diagnosis masked (:data:`_VOLATILE_KEYS`, durations)."""
+    if isinstance(document, dict):
+        return dict((key, None if key in _VOLATILE_KEYS else _without_timings(value)) for key, value in document.items())
+    if isinstance(document, list):
+        return [_without_timings(item) for item in document]
+    if isinstance(document, str):
+        return _DURATION.sub("<t> s", document)
+    return document
+
+
+def _same_diagnosis(existing_json, report):
+    """True when ``existing_json`` (report.json text) holds the same diagnosis as ``report``, times aside."""
+    try:
+        previous = json.loads(existing_json)
+    except (TypeError, ValueError):
+        return False
+    candidate = json.loads(render_json(dict(report, generated_at=previous.get("generated_at"))))
+    return _without_timings(previous) == _without_timings(candidate)
+
+
 def write_reports(report_dir, report, formats=FORMATS, check_mode=False):
     """Write ``report`` in ``formats`` into ``report_dir``.
 
@@ -297,6 +327,10 @@ def write_reports(report_dir, report, formats=FORMATS, check_mode=False):
     formats = [fmt for fmt in FORMATS if fmt in formats]
     paths = dict((fmt, os.path.join(report_dir, FILENAMES[fmt])) for fmt in formats)
     existing = dict((fmt, _read(path)) for fmt, path in paths.items())
+    if "json" in formats and all(existing[fmt] is not None for fmt in formats) and _same_diagnosis(existing["json"], report):
+        # The same diagnosis again: the files stay as they are (response times of the earlier run included).
+        previous = json.loads(existing["json"])
+        return {"changed": False, "written": [], "paths": paths, "generated_at": previous.get("generated_at")}
     contents = None
     for fmt in formats:
         stamp = _stamp_of(fmt, existing[fmt])

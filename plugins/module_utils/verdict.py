@@ -565,7 +565,7 @@ def build_fix(root, findings, issuer=None, cluster=None, hints=None):
         variables["oidc_install_dir"] = text(install_dir or "<install-dir>")
     variables["oidc_bucket_name"] = text(hints.get("bucket_name") or bucket or "<bucket-name>")
     if hints.get("region") or region:
-        variables["oidc_region"] = text(hints.get("region") or region)
+        variables["oidc_aws_region"] = text(hints.get("region") or region)
     for name, value in sorted((hints.get("extra_vars") or {}).items()):
         variables[text(name)] = text(value) if not isinstance(value, bool) else ("true" if value else "false")
     if mode == "live":

@@ -92,7 +92,7 @@ options:
         C(ansible-playbook openshift_sts.oidc.remediate)), C(install_dir), C(bucket_name), C(region) and C(extra_vars)
         (a dict of more C(-e) variables).
       - "The fix names the remediate playbook's variables: C(oidc_install_dir) (before install), C(oidc_bucket_name)
-        (the private bucket behind CloudFront; default the issuer's S3 bucket), C(oidc_region), and C(oidc_confirm=true)
+        (the private bucket behind CloudFront; default the issuer's S3 bucket), C(oidc_aws_region), and C(oidc_confirm=true)
         on a live cluster (without it the playbook only prints its plan)."
     type: dict
     default: {}

@@ -55,6 +55,13 @@ options:
       - Needed for roles without O(roles[].name); also recorded in the tags of created roles and used to recognise this
         cluster's roles.
     type: str
+  credentials_requests:
+    description:
+      - The CredentialsRequests as M(openshift_sts.oidc.cluster_trust_info) returns them, instead of O(roles).
+      - Each becomes a role entry - the role its Secret names (C(role_arn)), or a derived name when it names none;
+        C(namespace), C(secret_name), C(service_accounts) and C(policy_statements) (the C(statementEntries)) as they are.
+    type: list
+    elements: dict
   roles:
     description:
       - The roles, one per CredentialsRequest. Roles not listed are never touched.
@@ -336,7 +343,7 @@ import traceback
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.openshift_sts.oidc.plugins.module_utils._iam_trust_edit import MODES
+from ansible_collections.openshift_sts.oidc.plugins.module_utils._iam_trust_edit import MODES, roles_from_credentials_requests
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.iam_role_trust import (
     DEFAULT_CONCURRENCY,
     RoleTrustError,
@@ -379,6 +386,7 @@ def main():
                 )),
                 description=dict(type="str"),
             )),
+            credentials_requests=dict(type="list", elements="dict"),
             mode=dict(type="str", default="add", choices=list(MODES)),
             create_missing=dict(type="bool", default=True),
             tags=dict(type="dict", default={}),
@@ -391,9 +399,13 @@ def main():
                 trust_policy=dict(type="str", required=True),
             )),
         ),
-        mutually_exclusive=[("roles", "restore")],
+        mutually_exclusive=[("roles", "restore", "credentials_requests")],
         supports_check_mode=True,
     )
+    if module.params["credentials_requests"] is not None:
+        module.params["roles"] = roles_from_credentials_requests(module.params.pop("credentials_requests"))
+    else:
+        module.params.pop("credentials_requests")
     problems = _problems(module.params)
     if problems:
         module.fail_json(msg="; ".join(problems))

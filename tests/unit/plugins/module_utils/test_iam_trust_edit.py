@@ -325,3 +325,24 @@ def test_pretty_and_dump():
     assert E.dump({"a": [1]}) == '{"a":[1]}'
     assert E.pretty('{"a":1}') == '{\n  "a": 1\n}\n'
     assert E.pretty("not json") == "not json\n"
+
+
+def test_roles_from_credentials_requests_keeps_the_secret_role_and_the_statement_entries():
+    from ansible_collections.openshift_sts.oidc.plugins.module_utils._iam_trust_edit import roles_from_credentials_requests
+    requests = [
+        {"name": "openshift-machine-api-aws", "namespace": "openshift-machine-api", "secret_name": "aws-cloud-credentials",
+         "service_accounts": ["machine-api-controllers"], "role_arn": "arn:aws:iam::123456789012:role/c-openshift-machine-api-aws",
+         "policy_statements": [{"effect": "Allow", "action": ["ec2:CreateTags"], "resource": "*",
+                                "policyCondition": {"StringEquals": {"aws:RequestTag/x": "y"}}}],
+         "secret_found": True, "secret_manifest": "/install/manifests/x.yaml"},
+        {"name": "openshift-ingress", "namespace": "openshift-ingress-operator", "secret_name": "cloud-credentials",
+         "service_accounts": ["ingress-operator"], "role_arn": None, "policy_statements": []},
+    ]
+    roles = roles_from_credentials_requests(requests)
+    assert roles[0] == {
+        "name": "c-openshift-machine-api-aws", "namespace": "openshift-machine-api", "secret_name": "aws-cloud-credentials",
+        "service_accounts": ["machine-api-controllers"],
+        "policy_statements": [{"effect": "Allow", "action": ["ec2:CreateTags"], "resource": "*",
+                               "policy_condition": {"StringEquals": {"aws:RequestTag/x": "y"}}}],
+        "description": "OpenShift role for openshift-machine-api/aws-cloud-credentials"}
+    assert roles[1]["name"] is None and roles[1]["secret_name"] == "cloud-credentials"

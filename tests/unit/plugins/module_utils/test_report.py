@@ -362,3 +362,20 @@ def test_no_secret_reaches_any_file(tmp_path):
         for secret in SECRETS + ["Zm9vYmFyX3ByaXZhdGVfbWVtYmVy"]:
             assert secret not in content, (name, secret)
         assert "<redacted" in content or "&lt;redacted" in content
+
+
+def test_only_response_times_differ_changes_nothing(tmp_path):
+    def probe(elapsed):
+        return {"discovery": None, "jwks": None,
+                "timings": [{"document": "discovery", "url": DISCOVERY_URL, "status": 403, "elapsed": elapsed}]}
+
+    def report(elapsed, stamp):
+        return make_report([denied(), sts(), private()], [sts_role(), {"role_arn": ARN, "exists": True, "trust_ok": True}],
+                           probe(elapsed), stamp=stamp)
+
+    first = R.write_reports(str(tmp_path), report(0.12, STAMP))
+    again = R.write_reports(str(tmp_path), report(1.87, "2030-01-01T00:00:00Z"))
+    assert first["changed"] is True and again["changed"] is False and again["generated_at"] == STAMP
+    assert json.loads((tmp_path / "report.json").read_text())["probe"]["timings"][0]["elapsed"] == 0.12
+    worse = R.write_reports(str(tmp_path), make_report([denied(), sts()], [sts_role()], probe(1.87), stamp="2030-01-01T00:00:00Z"))
+    assert worse["changed"] is True

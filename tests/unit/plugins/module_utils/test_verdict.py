@@ -97,7 +97,7 @@ def test_private_bucket_with_aws_inspection_is_issuer_bucket_private():
     assert state["hosting"]["fix"] == bucket_private()["remediation"]
     fix = verdict["fix"]
     assert fix["command"] == ("ansible-playbook openshift_sts.oidc.remediate -e oidc_install_dir=/inst/c1 "
-                              "-e oidc_bucket_name=mycluster-oidc -e oidc_region=us-east-2")
+                              "-e oidc_bucket_name=mycluster-oidc -e oidc_aws_region=us-east-2")
     assert fix["mode"] == "install_dir" and fix["playbook"] == "openshift_sts.oidc.remediate"
     assert "CloudFront" in fix["text"]
 
@@ -397,7 +397,7 @@ def test_live_fix_needs_confirmation():
     fix = result["verdict"]["fix"]
     assert fix["mode"] == "live"
     assert fix["command"] == ("ansible-playbook openshift_sts.oidc.remediate -e oidc_bucket_name=mycluster-oidc "
-                              "-e oidc_region=us-east-2 -e oidc_confirm=true")
+                              "-e oidc_aws_region=us-east-2 -e oidc_confirm=true")
     assert "without oidc_confirm" in fix["text"]
 
 
@@ -408,7 +408,7 @@ def test_fix_hints_are_used_and_quoted():
     fix = result["verdict"]["fix"]
     assert fix["mode"] == "install_dir"
     assert fix["command"] == ("ansible-playbook -i inv.yml openshift_sts.oidc.remediate -e 'oidc_install_dir=/inst dir' "
-                              "-e 'oidc_bucket_name=new bucket'\"'\"'s' -e oidc_region=eu-west-1 -e oidc_dry=true -e oidc_tags=team=sre")
+                              "-e 'oidc_bucket_name=new bucket'\"'\"'s' -e oidc_aws_region=eu-west-1 -e oidc_dry=true -e oidc_tags=team=sre")
     assert fix["playbook"] == "openshift_sts.oidc.remediate"
 
 

@@ -81,7 +81,7 @@ def test_reported_case_writes_reports_and_returns_the_verdict(capsys, tmp_path, 
     assert [link["name"] for link in verdict["links"]][:3] == ["token", "issuer", "discovery"]
     assert result["summary_lines"][-2].startswith("VERDICT: broken \u2014 root cause %s: " % root)
     assert result["summary_lines"][-1] == ("FIX: ansible-playbook openshift_sts.oidc.remediate -e oidc_install_dir=/inst/c1 "
-                                           "-e oidc_bucket_name=mycluster-oidc -e oidc_region=us-east-2")
+                                           "-e oidc_bucket_name=mycluster-oidc -e oidc_aws_region=us-east-2")
     assert result["reports"] == dict((fmt, os.path.join(report_dir, "report." + fmt)) for fmt in ("json", "md", "html"))
     assert result["stats"] == {
         "status": "broken", "root_cause": root, "cluster": "c1", "issuer": ISSUER, "report": os.path.join(report_dir, "report.json"),
@@ -131,7 +131,7 @@ def test_checks_and_live_fix(capsys, tmp_path):
                                       remediation_hints={"bucket_name": "c1-oidc-private"}, **case)
     assert not failed
     assert result["verdict"]["fix"]["command"] == ("ansible-playbook openshift_sts.oidc.remediate -e oidc_bucket_name=c1-oidc-private "
-                                                   "-e oidc_region=us-east-2 -e oidc_confirm=true")
+                                                   "-e oidc_aws_region=us-east-2 -e oidc_confirm=true")
     states = dict((link["name"], link["state"]) for link in result["verdict"]["links"])
     assert states["token"] == "unknown" and states["iam_provider"] == "unknown" and states["role_trust"] == "unknown"
 
