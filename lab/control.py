@@ -13,7 +13,9 @@ GET         /_lab/log               ``?since=N&kind=api&service=s3...`` -> ``{"e
 DELETE      /_lab/log               forget the records
 GET         /_lab/faults            -> every active fault
 POST        /_lab/faults            ``{"target", "latency", "throttle", "errors", "error_status",
-                                    "resets", "idp_communication", "idp_rejected_claim", "untrusted_cert"}``
+                                    "resets", "deny", "idp_communication", "idp_rejected_claim",
+                                    "untrusted_cert"}``; target: a service (``s3``), an IAM
+                                    action (``s3:GetBucketPolicyStatus``, wildcards allowed) or a host
 DELETE      /_lab/faults            ``?target=NAME`` (all if absent)
 GET/POST    /_lab/clock             ``{"advance": s}`` | ``{"set": epoch, "freeze": bool}`` | ``{"reset": true}``
 POST        /_lab/cloudfront        ``{"deploy_seconds": s}``

@@ -1,22 +1,24 @@
 """Fault injection, per AWS service and per internet host.
 
-A *target* is an AWS service name (``iam``, ``sts``, ``cloudfront``, ``s3``)
-as answered by the API front, or a host name of the lab's public internet
-(``mybucket.s3.us-east-1.amazonaws.com``, ``d123.cloudfront.net``); host
-targets may use shell wildcards (``*.cloudfront.net``).
+A *target* is an AWS service name (``iam``, ``sts``, ``cloudfront``, ``s3``,
+``s3control``) as answered by the API front, one operation of a service named
+as its IAM action (``s3:GetBucketPolicyStatus``, ``iam:GetRole``,
+``cloudfront:ListDistributions``), or a host name of the lab's public internet
+(``mybucket.s3.us-east-1.amazonaws.com``, ``d123.cloudfront.net``); targets
+may use shell wildcards (``*.cloudfront.net``, ``s3:Get*``).
 
 Each target has a fixed added latency, a queue of one-shot faults consumed by
 the next calls (``throttle``, ``error`` (HTTP 5xx), ``reset`` (connection
-closed without an answer), ``idp_communication`` and ``idp_rejected_claim``
-(STS only)), and an
-``untrusted_cert`` switch (the internet host presents a certificate from a CA
-nobody trusts).
+closed without an answer), ``deny`` (AWS API only: ``AccessDenied``, HTTP 403,
+as an identity without the permission gets), ``idp_communication`` and
+``idp_rejected_claim`` (STS only)), and an ``untrusted_cert`` switch (the
+internet host presents a certificate from a CA nobody trusts).
 """
 
 import fnmatch
 import threading
 
-FAULT_KINDS = ("throttle", "error", "reset", "idp_communication", "idp_rejected_claim")
+FAULT_KINDS = ("throttle", "error", "reset", "deny", "idp_communication", "idp_rejected_claim")
 
 
 class _TargetFaults:
@@ -81,11 +83,11 @@ class FaultPlan:
             self._get(target).untrusted_cert = bool(enabled)
 
     def configure(self, target, latency=None, throttle=0, errors=0, error_status=500,
-                  resets=0, idp_communication=0, idp_rejected_claim=0, untrusted_cert=None):
+                  resets=0, deny=0, idp_communication=0, idp_rejected_claim=0, untrusted_cert=None):
         """Set several knobs at once (the control API's shape)."""
         if latency is not None:
             self.set_latency(target, latency)
-        for kind, count in (("reset", resets), ("throttle", throttle), ("error", errors),
+        for kind, count in (("reset", resets), ("throttle", throttle), ("error", errors), ("deny", deny),
                             ("idp_communication", idp_communication), ("idp_rejected_claim", idp_rejected_claim)):
             if count:
                 self.inject(target, kind, count, error_status=error_status)
@@ -100,20 +102,31 @@ class FaultPlan:
             else:
                 self._targets.pop(target, None)
 
-    def _matching(self, name):
-        """Entries for ``name``: the exact target first, then matching wildcard targets."""
-        entries = [self._targets[name]] if name in self._targets else []
-        for pattern, entry in self._targets.items():
-            if pattern != name and any(c in pattern for c in "*?[") and fnmatch.fnmatchcase(name, pattern):
-                entries.append(entry)
-        return entries
+    def _matching(self, names):
+        """Entries for ``names`` (one name or several, most specific first): for each name the exact target,
+        then matching wildcard targets; each entry once."""
+        entries = []
+        for name in (names,) if isinstance(names, str) else names:
+            if name in self._targets:
+                entries.append(self._targets[name])
+            for pattern, entry in self._targets.items():
+                if pattern != name and any(c in pattern for c in "*?[") and fnmatch.fnmatchcase(name, pattern):
+                    entries.append(entry)
+        unique = []
+        for entry in entries:
+            if all(entry is not seen for seen in unique):
+                unique.append(entry)
+        return unique
 
     def take(self, name, kinds=None):
         """Consume the next fault for ``name`` and return a :class:`Decision`.
 
-        ``kinds`` restricts which queued kinds this caller can act on (others
-        stay queued); e.g. only STS acts on ``idp_communication``. The latency
-        is the largest of every matching target.
+        ``name`` may be a tuple of names, most specific first (the API front
+        passes ``("s3:GetBucketPolicyStatus", "s3")``): the first queued fault
+        of the most specific target wins. ``kinds`` restricts which queued
+        kinds this caller can act on (others stay queued); e.g. only STS acts
+        on ``idp_communication``. The latency is the largest of every matching
+        target.
         """
         with self._lock:
             entries = self._matching(name)

@@ -16,6 +16,12 @@ moto lacks or gets wrong, and proxies everything else to an in-process
   Block Public Access, ACLs refused when disabled, a real
   ``GetBucketPolicyStatus``;
 * STS ``AssumeRoleWithWebIdentity`` answered by :mod:`lab.aws.sts`.
+
+Faults are looked up for the call's IAM action first (``s3:GetBucketPolicyStatus``,
+see :func:`iam_action`), then for its service (``s3``). A ``deny`` fault answers
+``AccessDenied`` (HTTP 403) in the service's error shape; like an identity-based
+policy it only applies to signed calls, and never to ``sts:GetCallerIdentity``,
+which AWS answers whatever the policies say.
 """
 
 import http.client
@@ -33,11 +39,12 @@ import xml.etree.ElementTree as ET
 from moto.iam.models import iam_backends
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.s3.models import OWNER, PublicAccessBlock
+from moto.sts.models import sts_backends
 
 from lab.aws import ACCOUNT_ID, PARTITION, policy as iam_policy
 from lab.aws.cloudfront import OAI_PREFIX, CloudFrontStore, OriginAccessIdentity, new_id, patch_moto_origins
-from lab.aws.responses import (NAMESPACES, Response, cloudfront_error, query_error, query_result, s3_error,
-                               server_error, throttling)
+from lab.aws.responses import (NAMESPACES, Response, access_denied, cloudfront_error, query_error, query_result,
+                               s3_error, server_error, throttling)
 from lab.aws.s3access import ACL_ALLOWED_WITH_ENFORCED, ALL_USERS, AUTHENTICATED_USERS, PUBLIC_CANNED_ACLS, S3View
 from lab.aws.sts import WebIdentityValidator
 
@@ -87,6 +94,39 @@ _S3_BUCKET_SUBRESOURCES = {
     "versions": ("ListObjectVersions", None, None),
     "uploads": ("ListMultipartUploads", None, None),
 }
+
+# API operation -> IAM action, where the names differ (the Service Authorization Reference).
+_IAM_ACTIONS = {
+    "s3": {
+        "ListBuckets": "ListAllMyBuckets", "ListObjects": "ListBucket", "ListObjectsV2": "ListBucket", "HeadBucket": "ListBucket",
+        "HeadObject": "GetObject", "CopyObject": "PutObject", "DeleteObjects": "DeleteObject",
+        "CreateMultipartUpload": "PutObject", "UploadPart": "PutObject", "CompleteMultipartUpload": "PutObject",
+        "ListParts": "ListMultipartUploadParts", "ListObjectVersions": "ListBucketVersions",
+        "ListMultipartUploads": "ListBucketMultipartUploads",
+        "GetPublicAccessBlock": "GetBucketPublicAccessBlock", "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
+        "DeletePublicAccessBlock": "PutBucketPublicAccessBlock",
+        "GetBucketEncryption": "GetEncryptionConfiguration", "PutBucketEncryption": "PutEncryptionConfiguration",
+        "DeleteBucketEncryption": "PutEncryptionConfiguration",
+        "DeleteBucketOwnershipControls": "PutBucketOwnershipControls", "DeleteBucketTagging": "PutBucketTagging",
+        "GetBucketCors": "GetBucketCORS", "PutBucketCors": "PutBucketCORS", "DeleteBucketCors": "PutBucketCORS",
+        "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+        "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration", "DeleteBucketLifecycle": "PutLifecycleConfiguration",
+        "GetBucketNotificationConfiguration": "GetBucketNotification",
+        "PutBucketNotificationConfiguration": "PutBucketNotification",
+    },
+    "s3control": {"GetPublicAccessBlock": "GetAccountPublicAccessBlock", "PutPublicAccessBlock": "PutAccountPublicAccessBlock",
+                  "DeletePublicAccessBlock": "PutAccountPublicAccessBlock"},
+    "cloudfront": {"CreateDistributionWithTags": "CreateDistribution"},
+}
+_IAM_PREFIX = {"s3control": "s3"}
+_ALWAYS_ALLOWED = frozenset(("sts:GetCallerIdentity", "sts:AssumeRoleWithWebIdentity"))
+
+
+def iam_action(service, operation):
+    """The IAM action of an API call (``s3:GetEncryptionConfiguration`` for S3 ``GetBucketEncryption``), or None."""
+    if not operation or " " in operation:
+        return None
+    return "%s:%s" % (_IAM_PREFIX.get(service, service), _IAM_ACTIONS.get(service, {}).get(operation, operation))
 
 
 class Request:
@@ -267,13 +307,21 @@ class AwsTwin:
         if request.path.startswith("/moto-api"):
             return self.forward(request)
         request.operation = self._operation(request)
-        decision = self.faults.take(request.service, kinds=("throttle", "error", "reset"))
+        action = iam_action(request.service, request.operation)
+        names = tuple(name for name in (action, f"{request.service}:{request.operation}", request.service) if name)
+        kinds = ("throttle", "error", "reset")
+        if request.access_key and action not in _ALWAYS_ALLOWED:
+            kinds += ("deny",)
+        decision = self.faults.take(tuple(dict.fromkeys(names)), kinds=kinds)
         if decision.latency:
             time.sleep(decision.latency)
         if decision.action == "reset":
             self._record(request, None, "fault: connection reset")
             return None
-        if decision.action == "throttle":
+        if decision.action == "deny":
+            response, detail = access_denied(request.service, action, self._principal(request),
+                                             self._resource(request)), "fault"
+        elif decision.action == "throttle":
             response, detail = throttling(request.service if request.service != "s3control" else "s3"), "fault"
         elif decision.action == "error":
             response, detail = server_error(request.service if request.service != "s3control" else "s3",
@@ -286,6 +334,30 @@ class AwsTwin:
                 response = self.forward(request)
         self._record(request, response, detail)
         return response
+
+    def _principal(self, request):
+        """The ARN GetCallerIdentity reports for the request's access key (moto's answer)."""
+        backend = sts_backends[self.account_id][PARTITION]
+        return backend.get_caller_identity(request.access_key, request.region or "us-east-1")[1]
+
+    def _resource(self, request):
+        """The ARN of the resource a call acts on, for an AccessDenied message; None for resource-less actions."""
+        service, params = request.service, request.params
+        if service == "s3":
+            bucket, key = getattr(request, "bucket", None), getattr(request, "key", None)
+            if not bucket:
+                return None
+            return f"arn:{PARTITION}:s3:::{bucket}" + (f"/{key}" if key else "")
+        if service == "iam":
+            if params.get("RoleName"):
+                return f"arn:{PARTITION}:iam::{self.account_id}:role/{params['RoleName']}"
+            return params.get("OpenIDConnectProviderArn") or params.get("PolicyArn")
+        if service == "cloudfront" and getattr(request, "cf_id", None):
+            operation = request.operation or ""
+            kind = ("origin-access-identity" if "OriginAccessIdentit" in operation
+                    else "origin-access-control" if "OriginAccessControl" in operation else "distribution")
+            return f"arn:{PARTITION}:cloudfront::{self.account_id}:{kind}/{request.cf_id}"
+        return None
 
     def _record(self, request, response, detail):
         code = None

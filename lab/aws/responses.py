@@ -104,6 +104,25 @@ def s3_access_denied():
     return s3_error("AccessDenied", "Access Denied", 403)
 
 
+def access_denied(service, action, principal, resource=None):
+    """``AccessDenied`` (HTTP 403) for an identity without the permission, in the service's error shape.
+
+    The message is IAM's implicit-deny form, as IAM, STS and CloudFront give it, and S3 for same-account requests
+    since August 2024 (the resource in double quotes there): ``User: <principal> is not authorized to perform:
+    <action> on resource: <resource> because no identity-based policy allows the <action> action``; the ``on
+    resource`` part is left out for actions without a resource (list calls, account-level settings).
+    """
+    if service in ("s3", "s3control"):
+        resource = f'"{resource}"' if resource else None
+    where = f" on resource: {resource}" if resource else ""
+    message = f"User: {principal} is not authorized to perform: {action}{where} because no identity-based policy allows the {action} action"
+    if service in ("s3", "s3control"):
+        return s3_error("AccessDenied", message, 403)
+    if service == "cloudfront":
+        return cloudfront_error("AccessDenied", message, 403)
+    return query_error(service if service in NAMESPACES else "iam", "AccessDenied", message, 403)
+
+
 def throttling(service):
     """The service's real throttling error."""
     if service == "s3":

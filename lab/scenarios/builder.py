@@ -20,7 +20,7 @@ from botocore.exceptions import ClientError
 from lab.openshift import ClusterTwin
 from lab.openshift import credentials as creds
 from lab.openshift import keys as keymod
-from lab.scenarios.loader import load_scenario, ScenarioError
+from lab.scenarios.loader import FAULT_KNOBS, load_scenario, ScenarioError
 from lab.world import DUMMY_ACCESS_KEY, DUMMY_SECRET_KEY
 
 TAG_PREFIX = "openshift.io/cloud-credential-operator"
@@ -525,8 +525,7 @@ class _Builder:  # pylint: disable=too-many-instance-attributes
             target = fault["target"]
             if target == "issuer":
                 target = self.world.hosting_issuer[len("https://"):].split("/", 1)[0]
-            knobs = {k: fault[k] for k in ("latency", "throttle", "errors", "error_status", "resets",
-                                           "idp_communication", "untrusted_cert") if k in fault}
+            knobs = {k: fault[k] for k in FAULT_KNOBS if k in fault}
             self.lab.faults.configure(target, **knobs)
 
 

@@ -19,7 +19,9 @@ DOCUMENT_STATES = ("correct", "stale", "corrupt", "missing")
 TRUST_STATES = ("right", "wrong-subject", "wrong-provider", "missing")
 STATUSES = ("healthy", "degraded", "broken")
 EXPECT_MODES = ("live", "live_without_aws", "before_install", "before_install_without_aws")
-FAULT_KNOBS = ("latency", "throttle", "errors", "error_status", "resets", "idp_communication", "untrusted_cert")
+FAULT_KNOBS = ("latency", "throttle", "errors", "error_status", "resets", "deny", "idp_communication", "idp_rejected_claim",
+               "untrusted_cert")
+"""The knobs of an AWS/internet fault entry: the keyword arguments of :meth:`lab.faults.FaultPlan.configure`."""
 TWIN_FAULT_KNOBS = ("pattern", "status", "count", "method", "delay", "message", "latency")
 
 DEFAULTS = {

@@ -104,7 +104,7 @@ class Calls:
         missing = kwargs.pop("missing", ())
         try:
             return func(*args)
-        except TrustCheckError as error:
+        except AnsibleAWSError as error:  # TrustCheckError, and amazon.aws' own (AnsibleIAMError from IAMErrorHandler)
             cause = error.exception
             if _no_credentials(cause):
                 raise CredentialsMissing(str(cause))

@@ -14,6 +14,10 @@ from lab.openshift import ClusterTwin  # noqa: E402  # pylint: disable=wrong-imp
 from lab.world import Lab  # noqa: E402  # pylint: disable=wrong-import-position
 
 OPENSHIFT_ISSUER = "https://lab-oidc-twin.s3.us-east-1.amazonaws.com"
+# get/list/watch on what cluster_trust_info reads, except core Secrets.
+NO_SECRETS_RULES = tuple((verb, group, resource) for verb in ("get", "list", "watch") for group, resource in (
+    ("config.openshift.io", "*"), ("operator.openshift.io", "*"), ("cloudcredential.openshift.io", "*"),
+    ("", "pods"), ("", "namespaces"), ("", "serviceaccounts"), ("", "configmaps")))
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +43,9 @@ def openshift_env(lab_world_for_targets, tmp_path):  # pylint: disable=redefined
 
     Returns what AAP's OpenShift credential injects (``K8S_AUTH_*``) plus ``KUBECONFIG`` and ``LAB_OPENSHIFT_INFO``,
     the path of a JSON file describing the twin for the target's assertions: ``issuer``, ``credentials_requests``
-    (name, secret_namespace, secret_name, service_accounts, role_name, role_arn) and ``kids`` (of /openid/v1/jwks).
+    (name, secret_namespace, secret_name, service_accounts, role_name, role_arn) and ``kids`` (of /openid/v1/jwks),
+    and ``LAB_OPENSHIFT_NO_SECRETS_TOKEN``, the bearer token of an identity that may read everything the chain needs
+    but Secrets (HTTP 403 on them), for the targets' "insufficient RBAC" cases.
     """
     twin = ClusterTwin(lab_world_for_targets.ca, issuer=OPENSHIFT_ISSUER, rollout_seconds=0.5)
     twin.start()
@@ -52,6 +58,7 @@ def openshift_env(lab_world_for_targets, tmp_path):  # pylint: disable=redefined
         info_path = directory / "openshift.json"
         info_path.write_text(json.dumps(info, indent=2))
         env["LAB_OPENSHIFT_INFO"] = str(info_path)
+        env["LAB_OPENSHIFT_NO_SECRETS_TOKEN"] = twin.add_token(NO_SECRETS_RULES, name="lab-no-secrets")
         yield env
     finally:
         twin.stop()

@@ -130,3 +130,104 @@ def test_control_api_steers_the_lab(aws_lab):
 def test_unknown_host_is_refused_by_the_proxy(aws_lab):
     with pytest.raises(requests.exceptions.ProxyError):
         aws_lab.get("https://nothing.example.org/")
+
+
+DENIED = "User: arn:aws:sts::123456789012:user/moto is not authorized to perform: {action}{where} because no identity-based policy allows the {action} action"
+
+
+def _denied(call):
+    """The AccessDenied error of ``call()`` as botocore parsed it: (code, message, HTTP status)."""
+    with pytest.raises(botocore.exceptions.ClientError) as error:
+        call()
+    response = error.value.response
+    return response["Error"]["Code"], response["Error"]["Message"], response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_deny_next_calls_of_a_service_in_each_protocol(aws_lab):
+    """``deny`` answers 403 AccessDenied in the service's own error shape: query XML (IAM, STS), REST XML (CloudFront, S3)."""
+    iam, cloudfront, s3 = aws_lab.client("iam"), aws_lab.client("cloudfront"), aws_lab.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    caller = aws_lab.client("sts").get_caller_identity()["Arn"]
+    assert caller == "arn:aws:sts::123456789012:user/moto"  # the principal the messages name
+    aws_lab.faults.configure("iam", deny=2)
+    assert _denied(iam.list_open_id_connect_providers) == (
+        "AccessDenied", DENIED.format(action="iam:ListOpenIDConnectProviders", where=""), 403)
+    assert _denied(lambda: iam.get_role(RoleName="machine-api")) == (
+        "AccessDenied", DENIED.format(action="iam:GetRole", where=" on resource: arn:aws:iam::123456789012:role/machine-api"), 403)
+    iam.list_roles()  # only the next two calls
+    aws_lab.faults.configure("cloudfront", deny=1)
+    assert _denied(cloudfront.list_distributions) == (
+        "AccessDenied", DENIED.format(action="cloudfront:ListDistributions", where=""), 403)
+    aws_lab.faults.configure("s3", deny=1)
+    assert _denied(lambda: s3.get_bucket_policy(Bucket=BUCKET)) == (
+        "AccessDenied", DENIED.format(action="s3:GetBucketPolicy", where=f' on resource: "arn:aws:s3:::{BUCKET}"'), 403)
+    aws_lab.faults.configure("sts", deny=1)
+    assert _denied(lambda: aws_lab.client("sts").get_session_token()) == (
+        "AccessDenied", DENIED.format(action="sts:GetSessionToken", where=""), 403)
+    records = aws_lab.log.entries(kind="api", status=403)
+    assert [(r["operation"], r["error"], r["detail"]) for r in records] == [
+        ("ListOpenIDConnectProviders", "AccessDenied", "fault"), ("GetRole", "AccessDenied", "fault"),
+        ("ListDistributions", "AccessDenied", "fault"), ("GetBucketPolicy", "AccessDenied", "fault"),
+        ("GetSessionToken", "AccessDenied", "fault")]
+    assert aws_lab.faults.snapshot()["iam"]["queue"] == []
+
+
+def test_deny_raw_error_bodies(aws_lab):
+    """The bodies are the real shapes: ErrorResponse with the service namespace (IAM/STS/CloudFront), <Error> for S3."""
+    signed = aws_lab.client("iam")
+    aws_lab.faults.configure("iam", deny=1)
+    raw = []
+    signed.meta.events.register("after-call.iam.ListRoles", lambda http_response, **_kw: raw.append(http_response.text))
+    with pytest.raises(botocore.exceptions.ClientError):
+        signed.list_roles()
+    assert raw[0].startswith('<ErrorResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/"><Error><Type>Sender</Type>'
+                             "<Code>AccessDenied</Code><Message>User: ")
+    assert "<RequestId>" in raw[0]
+    s3 = aws_lab.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    aws_lab.faults.configure("s3", deny=1)
+    raw.clear()
+    s3.meta.events.register("after-call.s3.GetBucketAcl", lambda http_response, **_kw: raw.append(http_response.text))
+    with pytest.raises(botocore.exceptions.ClientError):
+        s3.get_bucket_acl(Bucket=BUCKET)
+    assert raw[0].startswith('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>User: ')
+    assert "<HostId>" in raw[0]
+
+
+def test_deny_one_operation_by_its_iam_action(aws_lab):
+    """A target naming an IAM action denies that call only; the service's other calls go through."""
+    s3 = aws_lab.client("s3")
+    s3.create_bucket(Bucket=BUCKET)
+    s3.delete_public_access_block(Bucket=BUCKET)
+    s3.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/*"}]}))
+    control = LabControl(aws_lab.env["LAB_CONTROL_URL"])
+    control.fault("s3:GetBucketPolicyStatus", deny=1)
+    control.fault("s3:GetEncryptionConfiguration", deny=1)  # the IAM action of GetBucketEncryption
+    control.fault("s3:GetAccountPublicAccessBlock", deny=1)  # s3control's GetPublicAccessBlock
+    assert s3.get_bucket_policy(Bucket=BUCKET)["Policy"]
+    assert _denied(lambda: s3.get_bucket_policy_status(Bucket=BUCKET)) == (
+        "AccessDenied", DENIED.format(action="s3:GetBucketPolicyStatus", where=f' on resource: "arn:aws:s3:::{BUCKET}"'), 403)
+    assert s3.get_bucket_policy_status(Bucket=BUCKET)["PolicyStatus"]["IsPublic"] is True  # one call only
+    assert _denied(lambda: s3.get_bucket_encryption(Bucket=BUCKET))[1] == DENIED.format(
+        action="s3:GetEncryptionConfiguration", where=f' on resource: "arn:aws:s3:::{BUCKET}"')
+    s3control = aws_lab.client("s3control")
+    assert _denied(lambda: s3control.get_public_access_block(AccountId="123456789012")) == (
+        "AccessDenied", DENIED.format(action="s3:GetAccountPublicAccessBlock", where=""), 403)
+    control.fault("iam:Get*", deny=1)  # wildcards, as for hosts
+    aws_lab.client("iam").list_roles()
+    assert _denied(lambda: aws_lab.client("iam").get_role(RoleName="x"))[0] == "AccessDenied"
+    assert control.call("GET", "faults")["s3:GetBucketPolicyStatus"]["queue"] == []
+
+
+def test_deny_spares_get_caller_identity_and_unsigned_calls(aws_lab):
+    """As in AWS: GetCallerIdentity needs no permission, and an identity-based policy cannot deny an unsigned call."""
+    aws_lab.faults.configure("sts", deny=1)
+    assert aws_lab.client("sts").get_caller_identity()["Account"] == "123456789012"
+    with pytest.raises(botocore.exceptions.ClientError) as error:  # unsigned: the web identity is checked, not the deny
+        aws_lab.client("sts", unsigned=True).assume_role_with_web_identity(
+            RoleArn="arn:aws:iam::123456789012:role/none", RoleSessionName="probe", WebIdentityToken="not-a-jwt")
+    assert error.value.response["Error"]["Code"] == "InvalidIdentityToken"
+    assert aws_lab.faults.snapshot()["sts"]["queue"] == ["deny"]  # still waiting for a signed call
+    with pytest.raises(ValueError):
+        aws_lab.faults.inject("sts", "forbid")

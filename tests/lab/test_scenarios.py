@@ -311,6 +311,23 @@ def test_faults_pass_through(aws_lab, lab_scenario, tmp_path):  # noqa: F811
         api.close()
 
 
+def test_deny_and_idp_rejected_claim_faults(aws_lab, lab_scenario):  # noqa: F811
+    """Scenarios may deny one AWS call by its IAM action and make STS answer IDPRejectedClaim."""
+    raw = {key: value for key, value in load_scenario("healthy-public-s3").items() if key != "source"}
+    raw["faults"] = [{"target": "s3:GetBucketPolicyStatus", "deny": 1}, {"target": "sts", "idp_rejected_claim": 1}]
+    spec = load_scenario(raw)  # validates the knobs
+    world = lab_scenario(spec)
+    queues = {target: fault["queue"] for target, fault in aws_lab.faults.snapshot().items()}
+    assert queues == {"s3:GetBucketPolicyStatus": ["deny"], "sts": ["idp_rejected_claim"]}
+    s3 = aws_lab.client("s3")
+    with pytest.raises(ClientError) as denied:
+        s3.get_bucket_policy_status(Bucket=world.bucket)
+    assert denied.value.response["Error"]["Code"] == "AccessDenied"
+    assert s3.get_bucket_policy_status(Bucket=world.bucket)["PolicyStatus"]["IsPublic"] is True
+    with pytest.raises(ScenarioError, match="unknown fault fields"):
+        load_scenario(dict(raw, faults=[{"target": "s3", "forbid": 1}]))
+
+
 def test_cluster_joins_the_lab_env(aws_lab, lab_scenario):  # noqa: F811
     world = lab_scenario("healthy-public-s3")
     env = aws_lab.lab.env()

@@ -14,6 +14,8 @@ Usage::
     oidc_material.py tokens DIR < [{"key", "out", "iss", "aud"?, "sub"?, "lifetime"?, "kid"?, "parts"?}, ...]
                                                                  -> [{"out", "kid", "claims"}] (tokens go to the files)
     oidc_material.py files ROOT < {"relative/path": "content", ...} -> {"written": N} (a document tree to upload)
+    oidc_material.py leaky-jwks DIR NAME OUT                   -> {"out", "kid", "private_members"}
+                                                                 (a JWKS leaking NAME's private key, written to OUT, 0600)
 """
 
 import argparse
@@ -118,6 +120,22 @@ def mint(directory, spec):
     return {"out": spec["out"], "kid": kid, "claims": claims}
 
 
+def private_jwk_of(private_key):
+    """The RSA JWK of a private key with every private member (d, p, q, dp, dq, qi), as a careless export writes it."""
+    numbers = private_key.private_numbers()
+    jwk = jwk_of(private_key.public_key())
+    jwk.update({"d": _uint(numbers.d), "p": _uint(numbers.p), "q": _uint(numbers.q), "dp": _uint(numbers.dmp1),
+                "dq": _uint(numbers.dmq1), "qi": _uint(numbers.iqmp)})
+    return jwk
+
+
+def cmd_leaky_jwks(args):
+    """Write a JWKS publishing the private key ``args.name`` to ``args.out`` (never printed)."""
+    jwk = private_jwk_of(load(args.dir, args.name))
+    _write_private(args.out, json.dumps({"keys": [jwk]}, indent=4).encode("ascii"))
+    return {"out": args.out, "kid": jwk["kid"], "private_members": [name for name in ("d", "p", "q", "dp", "dq", "qi")]}
+
+
 def cmd_tokens(args):
     """Mint every token of the JSON list on stdin."""
     return [mint(args.dir, spec) for spec in json.load(sys.stdin)]
@@ -151,8 +169,13 @@ def main(argv=None):
     jwks.add_argument("--pad", type=int, default=0)
     sub.add_parser("tokens").add_argument("dir")
     sub.add_parser("files").add_argument("root")
+    leaky = sub.add_parser("leaky-jwks")
+    leaky.add_argument("dir")
+    leaky.add_argument("name")
+    leaky.add_argument("out")
     args = parser.parse_args(argv)
-    result = {"keys": cmd_keys, "jwks": cmd_jwks, "tokens": cmd_tokens, "files": cmd_files}[args.command](args)
+    result = {"keys": cmd_keys, "jwks": cmd_jwks, "tokens": cmd_tokens, "files": cmd_files,
+              "leaky-jwks": cmd_leaky_jwks}[args.command](args)
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     return 0
