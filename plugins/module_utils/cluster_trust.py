@@ -503,10 +503,14 @@ def _result(source):
             "trust_roles": [], "probe_token_file": None, "findings": []}
 
 
+_CREDENTIALS_REQUESTS_EXPECTED = "the CredentialsRequests of the release (AWSProviderSpec), one per operator that uses AWS"
+
+
 def _not_configured(subject, actual):
     return finding("ISSUER_NOT_CONFIGURED", subject=subject,
                    message="No service account issuer is configured (%s), so tokens carry %s, which AWS cannot reach."
                            % (subject, DEFAULT_ISSUER),
+                   expected="spec.serviceAccountIssuer set to the public issuer URL (https://...)",
                    actual=actual)
 
 
@@ -703,7 +707,7 @@ def gather_live(reader, now=None, mint=None, token_dir=None, concurrency=8):  # 
         if crs_ok and not requests:
             findings.append(finding("CREDENTIALS_REQUESTS_MISSING", subject="credentialsrequests.cloudcredential.openshift.io",
                                     message="The cluster has no CredentialsRequest with an AWSProviderSpec.",
-                                    actual="none in any namespace"))
+                                    expected=_CREDENTIALS_REQUESTS_EXPECTED, actual="none in any namespace"))
 
         plan = _namespace_plan(requests)
         secret_futures = _list_by_namespace(reader, executor, "secrets", plan, "metadata.name")
@@ -786,7 +790,7 @@ def _install_credentials_requests(directory, findings):
     if not os.path.isdir(directory):
         findings.append(finding("CREDENTIALS_REQUESTS_MISSING", subject=directory,
                                 message="No CredentialsRequests directory at %s, so no role can be checked." % directory,
-                                actual="%s does not exist" % directory))
+                                expected=_CREDENTIALS_REQUESTS_EXPECTED, actual="%s does not exist" % directory))
         return []
     objects = []
     paths = sorted(glob.glob(os.path.join(directory, "*.yaml")) + glob.glob(os.path.join(directory, "*.yml")))
@@ -799,7 +803,7 @@ def _install_credentials_requests(directory, findings):
     if not requests:
         findings.append(finding("CREDENTIALS_REQUESTS_MISSING", subject=directory,
                                 message="%s holds no AWS CredentialsRequest (%d YAML file(s) read)." % (directory, len(paths)),
-                                actual="%d file(s), no CredentialsRequest with an AWSProviderSpec" % len(paths)))
+                                expected=_CREDENTIALS_REQUESTS_EXPECTED, actual="%d file(s), no CredentialsRequest with an AWSProviderSpec" % len(paths)))
     return requests
 
 
