@@ -85,6 +85,7 @@ units: test-tree
 lint: venv
 	$(BIN)/ansible-lint --profile production --offline --strict
 	$(BIN)/antsibull-changelog lint
+	$(PY) scripts/findings_doc.py --check
 
 .PHONY: importer
 importer: venv
@@ -92,11 +93,24 @@ importer: venv
 
 .PHONY: lab-tests
 lab-tests: venv
-	$(BIN)/pytest -q tests/lab
+	$(BIN)/pytest -q -n 2 tests/lab
 
 .PHONY: integration
 integration: venv
-	$(BIN)/pytest -q tests/integration
+	$(BIN)/pytest -q -n 2 tests/integration
+
+# The diagnosis end to end, against every lab scenario; its HTML report is
+# opened in headless Chromium (a Debian package, installed once).
+.PHONY: diagnose-tests
+diagnose-tests: venv system-packages
+	$(BIN)/pytest -q -n 2 tests/diagnose
+
+.PHONY: system-packages
+system-packages:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian package chromium (headless screenshots of the HTML report)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null; fi; }
 
 .PHONY: molecule
 molecule: venv
@@ -105,7 +119,7 @@ molecule: venv
 	else echo "molecule: no scenario yet"; fi
 
 .PHONY: test
-test: sanity units lint importer lab-tests integration molecule
+test: sanity units lint importer lab-tests integration diagnose-tests molecule
 	@echo "make test: all suites passed"
 
 # ---------------------------------------------------------------- demo, bench
