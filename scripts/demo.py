@@ -36,7 +36,7 @@ def lab_env():
     env = {}
     for line in (LAB_STATE / "env").read_text().splitlines():
         if line.startswith("export "):
-            key, _, value = line[len("export "):].partition("=")
+            key, value = line[len("export "):].split("=", 1)
             env[key] = shlex.split(value)[0] if value else ""
     return env
 

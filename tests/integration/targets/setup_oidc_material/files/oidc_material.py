@@ -133,7 +133,7 @@ def cmd_leaky_jwks(args):
     """Write a JWKS publishing the private key ``args.name`` to ``args.out`` (never printed)."""
     jwk = private_jwk_of(load(args.dir, args.name))
     _write_private(args.out, json.dumps({"keys": [jwk]}, indent=4).encode("ascii"))
-    return {"out": args.out, "kid": jwk["kid"], "private_members": [name for name in ("d", "p", "q", "dp", "dq", "qi")]}
+    return {"out": args.out, "kid": jwk["kid"], "private_members": ["d", "p", "q", "dp", "dq", "qi"]}
 
 
 def cmd_tokens(args):
