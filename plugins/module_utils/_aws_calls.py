@@ -11,9 +11,16 @@ Each API helper in ``_aws_iam`` and ``_aws_hosting`` is a small function decorat
 becomes ``None``, ``AccessDenied`` becomes an ``AWS_PERMISSION_MISSING`` finding naming the IAM action,
 any other failure an ``AWS_INSPECTION_FAILED`` finding, and the inspection goes on. Missing credentials
 raise :class:`CredentialsMissing`, which stops everything.
+
+Independent calls run concurrently in a bounded thread pool (:meth:`Calls.run_all`, :meth:`Calls.fork`);
+their findings are merged in the order of the calls, so the result is the same as when they run one after
+the other.
 """
 
 from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 try:
     import botocore
@@ -33,6 +40,9 @@ ACCESS_DENIED_CODES = frozenset((
 ))
 CREDENTIAL_CODES = frozenset(("InvalidClientTokenId", "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException",
                               "UnrecognizedClientException", "InvalidAccessKeyId"))
+
+# How many AWS calls of one inspection may be in flight at once (the ``concurrency`` option of aws_trust_check).
+DEFAULT_CONCURRENCY = 32
 
 # Throttling and transient errors are retried by amazon.aws' AWSRetry (botocore retries on top).
 retry = AWSRetry.jittered_backoff(retries=6, delay=1, max_delay=15)
@@ -83,11 +93,56 @@ def _no_credentials(exception):
 
 
 class Calls:
-    """Runs inspection calls and turns their failures into findings."""
+    """Runs inspection calls and turns their failures into findings.
 
-    def __init__(self):
+    ``concurrency`` bounds the calls :meth:`run_all` runs at once (1 runs them one after the other). The
+    functions it runs must be thread-safe: boto3 clients are, once created (create them before).
+    """
+
+    def __init__(self, concurrency=DEFAULT_CONCURRENCY, _shared=None):
         self.findings = []
         self.skipped = []
+        self.concurrency = max(1, int(concurrency or 1))
+        # Shared by a recorder and its children: ``stop`` is set when a call found no credentials (the calls not
+        # yet started are not made); ``slots`` bounds the calls in flight across every pool and branch.
+        self._shared = _shared or {"stop": threading.Event(), "slots": threading.BoundedSemaphore(self.concurrency)}
+        self._stop = self._shared["stop"]
+
+    def _child(self):
+        """A recorder for one call or branch run in another thread (shares the stop flag and the slots)."""
+        return Calls(self.concurrency, self._shared)
+
+    def merge(self, child):
+        """Add the findings and skipped permissions of ``child`` (a recorder of calls run elsewhere) to these."""
+        self.findings.extend(child.findings)
+        self.skipped.extend(child.skipped)
+
+    def run_all(self, jobs):
+        """Run independent calls concurrently; their results, in the order of ``jobs``.
+
+        Each job is ``(func, args, kwargs)`` as for :meth:`run`. Findings and skipped permissions are recorded in
+        the order of ``jobs``, whatever the order the calls finish in. :class:`CredentialsMissing` from any call
+        stops the calls not yet started and is raised once all started calls have ended.
+        """
+        jobs = list(jobs)
+        if self.concurrency == 1 or len(jobs) < 2:
+            return [self.run(func, *args, **kwargs) for func, args, kwargs in jobs]
+        children = [self._child() for _job in jobs]
+
+        def work(child, func, args, kwargs):
+            if self._stop.is_set():
+                raise CredentialsMissing("stopped: no usable AWS credentials")
+            return child.run(func, *args, **dict(kwargs))
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(jobs))) as pool:
+            futures = [pool.submit(work, child, func, args, kwargs) for child, (func, args, kwargs) in zip(children, jobs)]
+        results = [future.result() for future in futures]  # raises the first failure, in the order of jobs
+        for child in children:
+            self.merge(child)
+        return results
+
+    def fork(self, func, *args):
+        """Start ``func(calls, *args)`` in a thread, with its own recorder; returns a :class:`Branch` to join."""
+        return Branch(self, self._child(), func, args)
 
     def run(self, func, *args, **kwargs):
         """Run ``func(*args)``.
@@ -103,15 +158,18 @@ class Calls:
         purpose = kwargs.pop("purpose")
         missing = kwargs.pop("missing", ())
         try:
-            return func(*args)
+            with self._shared["slots"]:
+                return func(*args)
         except AnsibleAWSError as error:  # TrustCheckError, and amazon.aws' own (AnsibleIAMError from IAMErrorHandler)
             cause = error.exception
             if _no_credentials(cause):
+                self._stop.set()
                 raise CredentialsMissing(str(cause))
             code = error_code(cause)
             if code in missing:
                 return None
             if code in CREDENTIAL_CODES:
+                self._stop.set()
                 raise CredentialsMissing("%s: %s" % (code, error_message(cause)))
             self.skipped.append(permission)
             if code in ACCESS_DENIED_CODES:
@@ -129,6 +187,38 @@ class Calls:
                     expected="a successful %s call" % permission,
                     actual="%s: %s" % (code, error_message(cause))))
             return UNAVAILABLE
+
+
+class Branch(object):
+    """A sequence of calls running in its own thread (see :meth:`Calls.fork`)."""
+
+    def __init__(self, parent, calls, func, args):
+        self._parent = parent
+        self._calls = calls
+        self._result = self._error = None
+        self._thread = threading.Thread(target=self._main, args=(func, args), name="aws-trust-branch", daemon=True)
+        self._thread.start()
+
+    def _main(self, func, args):
+        try:
+            self._result = func(self._calls, *args)
+        except BaseException as error:  # pylint: disable=broad-exception-caught  # re-raised in the caller's thread by join()
+            self._error = error
+
+    def wait(self):
+        """Wait for the branch to end, ignoring its result and what it raised."""
+        self._thread.join()
+
+    def join(self):
+        """Wait for the branch; merge its findings into the parent's (now, in the caller's order); its result.
+
+        Re-raises what the branch raised.
+        """
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        self._parent.merge(self._calls)
+        return self._result
 
 
 class _Unavailable(object):

@@ -259,15 +259,16 @@ class HostingInspector(object):
                 facts["exists"] = False
                 return facts
             facts["region"] = region or region_hint
+            # The settings do not depend on each other: they are fetched concurrently, with the clients created first.
             s3 = self.client("s3", facts["region"] or self.region)
             account = self.account_id()
+            names, jobs = [], []
             facts["account_public_access_block"] = UNAVAILABLE
             if account:
-                facts["account_public_access_block"] = self._run(
-                    get_account_public_access_block, self.client("s3control", self.region), account,
+                names.append("account_public_access_block")
+                jobs.append((get_account_public_access_block, (self.client("s3control", self.region), account), dict(
                     permission="s3:GetAccountPublicAccessBlock", subject="account %s" % account,
-                    missing=("NoSuchPublicAccessBlockConfiguration",),
-                    purpose="the account-level Block Public Access")
+                    missing=("NoSuchPublicAccessBlockConfiguration",), purpose="the account-level Block Public Access")))
             for name, func, permission, missing, purpose in (
                     ("public_access_block", get_bucket_public_access_block, "s3:GetBucketPublicAccessBlock",
                      ("NoSuchPublicAccessBlockConfiguration",), "the bucket's Block Public Access"),
@@ -279,8 +280,9 @@ class HostingInspector(object):
                     ("acl", get_bucket_acl, "s3:GetBucketAcl", (), "the bucket ACL"),
                     ("encryption", get_bucket_encryption, "s3:GetEncryptionConfiguration",
                      ("ServerSideEncryptionConfigurationNotFoundError",), "the bucket's default encryption")):
-                facts[name] = self._run(func, s3, bucket, permission=permission, subject=subject, missing=missing,
-                                        purpose=purpose)
+                names.append(name)
+                jobs.append((func, (s3, bucket), dict(permission=permission, subject=subject, missing=missing, purpose=purpose)))
+            facts.update(zip(names, self.calls.run_all(jobs)))
             facts["policy"] = None
             if facts["policy_text"]:
                 try:
@@ -291,11 +293,15 @@ class HostingInspector(object):
                 facts["policy"] = UNAVAILABLE
         if facts["exists"] and facts.get("object_ownership") != "BucketOwnerEnforced":
             s3 = self.client("s3", facts["region"] or self.region)
+            keys = []
             for key in object_keys:
-                if key not in facts["object_acls"]:
-                    facts["object_acls"][key] = self._run(
-                        get_object_acl, s3, bucket, key, permission="s3:GetObjectAcl", subject="s3://%s/%s" % (bucket, key),
-                        missing=("NoSuchKey", "404"), purpose="the ACL of object %s" % key)
+                if key not in facts["object_acls"] and key not in keys:
+                    keys.append(key)
+            acls = self.calls.run_all(
+                (get_object_acl, (s3, bucket, key), dict(permission="s3:GetObjectAcl", subject="s3://%s/%s" % (bucket, key),
+                                                         missing=("NoSuchKey", "404"), purpose="the ACL of object %s" % key))
+                for key in keys)
+            facts["object_acls"].update(zip(keys, acls))
         return facts
 
     @staticmethod

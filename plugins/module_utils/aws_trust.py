@@ -9,6 +9,8 @@
 and how the issuer is hosted (S3 or CloudFront), and returns findings from the shared catalogue
 (:mod:`findings`). Each distinct thing is fetched once: the provider list once, each role once, each
 bucket once, the distribution list once; so the number of API calls is a constant plus one per role.
+Independent calls run concurrently in a bounded pool (the roles' ``GetRole``, the settings of a bucket, the
+IAM side beside the hosting side); the result does not depend on the order they finish in.
 
 Missing credentials give a single ``AWS_CREDENTIALS_MISSING`` finding; a denied call gives an
 ``AWS_PERMISSION_MISSING`` finding and the rest goes on.
@@ -17,11 +19,17 @@ Missing credentials give a single ``AWS_CREDENTIALS_MISSING`` finding; a denied 
 from __future__ import annotations
 
 import ipaddress
+import threading
 from urllib.parse import urlsplit
 
 from ansible_collections.openshift_sts.oidc.plugins.module_utils import _aws_hosting as hosting_utils
 from ansible_collections.openshift_sts.oidc.plugins.module_utils import _aws_iam as iam_utils
-from ansible_collections.openshift_sts.oidc.plugins.module_utils._aws_calls import UNAVAILABLE, Calls, CredentialsMissing
+from ansible_collections.openshift_sts.oidc.plugins.module_utils._aws_calls import (
+    DEFAULT_CONCURRENCY,
+    UNAVAILABLE,
+    Calls,
+    CredentialsMissing,
+)
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.findings import finding, has_errors, sort_findings
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.issuer import host_and_path, issuer_problems
 
@@ -73,35 +81,42 @@ def _strip_account_prefix(request, **kwargs):
 
 
 class Clients(object):
-    """boto3 clients by (service, region), created once, with every API call counted."""
+    """boto3 clients by (service, region), created once, with every API call counted.
+
+    Thread-safe: clients are created one at a time (a boto3 client, once created, may be shared by threads)
+    and the counts are updated under a lock.
+    """
 
     def __init__(self, connect, default_region):
         """``connect(service, region)`` returns a boto3 client."""
         self._connect = connect
         self.default_region = default_region
         self._clients = {}
+        self._lock = threading.RLock()
         self.counts = {}
 
     def __call__(self, service, region=None):
         key = (service, region or self.default_region)
-        client = self._clients.get(key)
-        if client is None:
-            client = self._connect(service, key[1])
-            events = getattr(getattr(client, "meta", None), "events", None)
-            if events is not None:
-                events.register_first("before-call.*.*", self._count)
-                if service == "s3control" and _is_ip_or_localhost(getattr(client.meta, "endpoint_url", None)):
-                    events.register("before-sign.s3-control.*", _strip_account_prefix)
-            self._clients[key] = client
+        with self._lock:
+            client = self._clients.get(key)
+            if client is None:
+                client = self._connect(service, key[1])
+                events = getattr(getattr(client, "meta", None), "events", None)
+                if events is not None:
+                    events.register_first("before-call.*.*", self._count)
+                    if service == "s3control" and _is_ip_or_localhost(getattr(client.meta, "endpoint_url", None)):
+                        events.register("before-sign.s3-control.*", _strip_account_prefix)
+                self._clients[key] = client
         return client
 
     def _count(self, model=None, **kwargs):
         name = "%s.%s" % (model.service_model.service_name, model.name) if model is not None else "unknown"
-        self.counts[name] = self.counts.get(name, 0) + 1
+        self.count(name)
 
     def count(self, name):
         """Record a call made without a botocore client (fake clients in tests)."""
-        self.counts[name] = self.counts.get(name, 0) + 1
+        with self._lock:
+            self.counts[name] = self.counts.get(name, 0) + 1
 
 
 def _not_inspected(issuer, roles):
@@ -134,14 +149,15 @@ def credentials_missing_result(issuer, roles, detail=None):
     }
 
 
-def inspect_trust(clients, issuer, roles, audience=DEFAULT_AUDIENCE, region=None):
+def inspect_trust(clients, issuer, roles, audience=DEFAULT_AUDIENCE, region=None, concurrency=DEFAULT_CONCURRENCY):
     """Inspect the AWS side of ``issuer``'s trust chain.
 
-    ``clients(service, region=None)`` returns a boto3 client (see :class:`Clients`); ``roles`` comes from
-    :func:`normalize_roles`. Returns a dict with ``findings`` (sorted), ``provider``, ``roles``, ``hosting``,
+    ``clients(service, region=None)`` returns a boto3 client (see :class:`Clients`; it is called from more than
+    one thread); ``roles`` comes from :func:`normalize_roles`; at most ``concurrency`` AWS calls are in flight
+    (1: one after the other). Returns a dict with ``findings`` (sorted), ``provider``, ``roles``, ``hosting``,
     ``ok`` (AWS side inspected and no error finding), ``inspected`` and ``complete`` (no check skipped).
     """
-    calls = Calls()
+    calls = Calls(concurrency)
     try:
         return _inspect(calls, clients, issuer, roles, audience, region)
     except CredentialsMissing as error:
@@ -167,35 +183,49 @@ def _inspect(calls, clients, issuer, roles, audience, region):
     partition = iam_utils.partition_for_region(region)
     iam = clients("iam", region)
 
+    # The provider list comes first: it tells whether there are usable credentials at all, and names the account.
     arns = calls.run(iam_utils.list_oidc_providers, iam, permission="iam:ListOpenIDConnectProviders", subject=issuer,
                      purpose="whether an IAM OIDC provider exists for the issuer")
-    provider = None
-    if arns is not UNAVAILABLE:
-        exact = iam_utils.find_provider(arns, hap)[0]
-        details = None
-        if exact:
-            details = calls.run(iam_utils.get_oidc_provider, iam, exact, permission="iam:GetOpenIDConnectProvider",
-                                subject=exact, missing=("NoSuchEntity",),
-                                purpose="the client IDs (audiences) of the IAM OIDC provider")
-        provider_findings, provider = iam_utils.check_provider(issuer, hap, audience, arns, details or None)
-        findings.extend(provider_findings)
 
-    account = {}
+    def inspect_hosting(branch):
+        """The hosting side, in its own thread beside the IAM side (they share no call)."""
+        account = {}
 
-    def account_id():
-        if "id" not in account:
-            account["id"] = next((iam_utils.account_from_arn(arn) for arn in (arns or []) if iam_utils.account_from_arn(arn)), None)
-            if account["id"] is None:
-                identity = calls.run(iam_utils.get_caller_identity, clients("sts", region), permission="sts:GetCallerIdentity",
-                                     subject="caller", purpose="the account id (for account-level Block Public Access)")
-                account["id"] = identity.get("Account") if identity else None
-        return account["id"]
+        def account_id():
+            if "id" not in account:
+                account["id"] = next((iam_utils.account_from_arn(arn) for arn in (arns or []) if iam_utils.account_from_arn(arn)),
+                                     None)
+                if account["id"] is None:
+                    identity = branch.run(iam_utils.get_caller_identity, clients("sts", region), permission="sts:GetCallerIdentity",
+                                          subject="caller", purpose="the account id (for account-level Block Public Access)")
+                    account["id"] = identity.get("Account") if identity else None
+            return account["id"]
+        return hosting_utils.HostingInspector(branch, clients, partition, account_id, region).inspect(issuer)
 
+    hosting_branch = calls.fork(inspect_hosting)
+    try:
+        provider = None
+        if arns is not UNAVAILABLE:
+            exact = iam_utils.find_provider(arns, hap)[0]
+            details = None
+            if exact:
+                details = calls.run(iam_utils.get_oidc_provider, iam, exact, permission="iam:GetOpenIDConnectProvider",
+                                    subject=exact, missing=("NoSuchEntity",),
+                                    purpose="the client IDs (audiences) of the IAM OIDC provider")
+            provider_findings, provider = iam_utils.check_provider(issuer, hap, audience, arns, details or None)
+            findings.extend(provider_findings)
+
+        names = [iam_utils.parse_role_arn(role["role_arn"])["name"] for role in roles]
+        found_roles = calls.run_all(
+            (iam_utils.get_role, (iam, name), dict(permission="iam:GetRole", subject=role["role_arn"],
+                                                   purpose="the trust policy of role %s" % name))
+            for role, name in zip(roles, names))
+    except BaseException:
+        hosting_branch.wait()  # what the IAM side raised wins; the hosting side ends first
+        raise
+    hosting_findings, hosting = hosting_branch.join()
     role_results = []
-    for role in roles:
-        name = iam_utils.parse_role_arn(role["role_arn"])["name"]
-        found = calls.run(iam_utils.get_role, iam, name, permission="iam:GetRole", subject=role["role_arn"],
-                          purpose="the trust policy of role %s" % name)
+    for role, found in zip(roles, found_roles):
         if found is UNAVAILABLE:
             role_results.append({"role_arn": role["role_arn"], "exists": None, "trust_ok": None, "federated": [],
                                  "subjects": [], "service_accounts": []})
@@ -204,8 +234,6 @@ def _inspect(calls, clients, issuer, roles, audience, region):
         findings.extend(role_findings)
         role_results.append(entry)
 
-    inspector = hosting_utils.HostingInspector(calls, clients, partition, account_id, region)
-    hosting_findings, hosting = inspector.inspect(issuer)
     findings.extend(hosting_findings)
     findings.extend(calls.findings)
     return {

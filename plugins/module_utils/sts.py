@@ -193,7 +193,11 @@ class TokenUnavailable(Exception):
         self.finding = finding_dict
 
 
-def check_roles(assume, entries, duration_seconds=900, max_workers=16, backoff=None, describe_token=None):
+# How many roles are checked at once by default (the ``concurrency`` option of sts_assume_check).
+DEFAULT_CONCURRENCY = 50
+
+
+def check_roles(assume, entries, duration_seconds=900, max_workers=DEFAULT_CONCURRENCY, backoff=None, describe_token=None):
     """Assume every role of ``entries`` concurrently, in a bounded pool.
 
     ``entries`` is a list of dicts with ``role_arn``, ``subject`` (what the

@@ -28,7 +28,8 @@ description:
     the origin endpoint, origin access control or identity and the matching bucket-policy grant, and OAI with SSE-KMS.
     Other hosts are not inspected (an C(info) finding)."
   - Each distinct thing is fetched once (the provider list once, each role once, each bucket once), so the number of API
-    calls is a constant plus one per role. Throttling is retried with backoff.
+    calls is a constant plus one per role. Independent calls run concurrently, at most O(concurrency) at a time.
+    Throttling is retried with backoff.
   - The module never changes anything and never fails because of what it finds. Without AWS credentials it returns a single
     C(AWS_CREDENTIALS_MISSING) C(info) finding; a denied call gives an C(AWS_PERMISSION_MISSING) finding naming the IAM
     action, and the other checks go on.
@@ -65,6 +66,16 @@ options:
     description: The token audience (C(aud)) the IAM provider and the trust policies must accept.
     type: str
     default: openshift
+  concurrency:
+    description:
+      - How many AWS calls may be in flight at the same time. Calls that do not depend on each other run concurrently
+        (the C(GetRole) of every role, the settings of a bucket, and the IAM side beside the hosting side); the
+        result is the same whatever the order they finish in.
+      - All calls are read-only C(Get)/C(List) calls, one per role plus a constant, and throttling is retried with
+        backoff, so the default stays well clear of the account's IAM and S3 request rates; lower it when other
+        automation of the account uses IAM heavily, C(1) makes one call after the other.
+    type: int
+    default: 32
 extends_documentation_fragment:
   - ansible.builtin.action_common_attributes
   - amazon.aws.common.modules
@@ -187,8 +198,14 @@ api_calls:
 
 import traceback
 
+try:
+    import botocore.config
+except ImportError:
+    pass  # AnsibleAWSModule reports a missing botocore
+
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.openshift_sts.oidc.plugins.module_utils._aws_calls import DEFAULT_CONCURRENCY
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.aws_trust import DEFAULT_AUDIENCE, Clients, inspect_trust, normalize_roles
 
 
@@ -202,17 +219,23 @@ def main():
                 service_accounts=dict(type="list", elements="raw"),
             )),
             audience=dict(type="str", default=DEFAULT_AUDIENCE),
+            concurrency=dict(type="int", default=DEFAULT_CONCURRENCY),
         ),
         supports_check_mode=True,
     )
+    concurrency = module.params["concurrency"]
+    if concurrency < 1:
+        module.fail_json(msg="concurrency must be at least 1")
     try:
         roles = normalize_roles(module.params["roles"])
     except ValueError as error:
         module.fail_json(msg="bad roles: %s" % error)
     region = module.region
-    clients = Clients(lambda service, client_region: module.client(service, region=client_region), region)
+    # One connection per call in flight (botocore keeps 10 by default, and would open and drop the others).
+    config = botocore.config.Config(max_pool_connections=max(10, concurrency))
+    clients = Clients(lambda service, client_region: module.client(service, region=client_region, config=config), region)
     try:
-        result = inspect_trust(clients, module.params["issuer"], roles, module.params["audience"], region)
+        result = inspect_trust(clients, module.params["issuer"], roles, module.params["audience"], region, concurrency)
     except Exception as error:  # pylint: disable=broad-except  # report a bug as a module failure, not a traceback
         module.fail_json(msg="aws_trust_check failed unexpectedly: %s" % type(error).__name__, exception=traceback.format_exc())
     module.exit_json(changed=False, api_calls=clients.counts, **result)

@@ -255,17 +255,14 @@ from ansible_collections.openshift_sts.oidc.plugins.module_utils.service_account
 )
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.token import HAS_PYJWT, PYJWT_IMPORT_ERROR
 
-try:
-    import kubernetes  # noqa: F401  pylint: disable=unused-import
-    HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR = True, None
-except ImportError:
-    HAS_KUBERNETES, KUBERNETES_IMPORT_ERROR = False, traceback.format_exc()
-
 
 def from_live_cluster(module, params):
     """Read a live cluster; fail the module when the API server cannot be used at all."""
-    if not HAS_KUBERNETES:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=KUBERNETES_IMPORT_ERROR)
+    try:
+        # Imported only here (a third of a second): reading an install directory does not need it.
+        import kubernetes  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel
+    except ImportError:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=traceback.format_exc())
     connection = dict((key, value) for key, value in (params["kubernetes"] or {}).items() if value is not None)
     with RequestCounter() as counter:
         try:

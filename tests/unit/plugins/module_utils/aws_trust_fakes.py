@@ -4,11 +4,16 @@ Each fake answers only the read-only calls of the inspection, from one shared :c
 ``botocore.exceptions.ClientError`` with real error codes. ``denied`` (a set of ``service.Operation``) makes a
 call answer ``AccessDenied``; ``errors`` maps ``service.Operation`` to an error code; ``no_credentials``
 makes every call raise ``NoCredentialsError``. Every call is counted in ``calls``.
+
+The inspection makes calls from several threads: the fakes only read the state while it runs, ``calls`` is
+appended under a lock, and ``hook(name)`` (when set) runs in the calling thread before each call is answered,
+so a test can delay calls or watch how many are in flight.
 """
 
 from __future__ import annotations
 
 import json
+import threading
 
 from botocore.exceptions import ClientError, NoCredentialsError
 
@@ -38,6 +43,8 @@ class FakeAws:
         self.errors = {}
         self.no_credentials = False
         self.calls = []
+        self.hook = None
+        self._lock = threading.Lock()
 
     # ------------------------------------------------------------ building
     def add_provider(self, url, client_ids=("openshift", "sts.amazonaws.com"), thumbprints=()):
@@ -85,6 +92,13 @@ class FakeAws:
         return {"iam": FakeIam, "sts": FakeSts, "s3": FakeS3, "s3control": FakeS3Control,
                 "cloudfront": FakeCloudFront}[service](self)
 
+    def record(self, name):
+        """Count a call (thread-safe), then run ``hook``."""
+        with self._lock:
+            self.calls.append(name)
+        if self.hook is not None:
+            self.hook(name)
+
     def count(self, prefix=None):
         """Number of calls (optionally of one ``service.Operation`` or service prefix)."""
         return len([name for name in self.calls if prefix is None or name == prefix or name.startswith(prefix + ".")])
@@ -98,7 +112,7 @@ class _Fake:
 
     def _call(self, operation):
         name = "%s.%s" % (self.service, operation)
-        self.aws.calls.append(name)
+        self.aws.record(name)
         if self.aws.no_credentials:
             raise NoCredentialsError()
         if name in self.aws.denied:
