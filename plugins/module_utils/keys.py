@@ -301,20 +301,96 @@ def load_key_item(item, label="key"):
     return LoadedKey(public_key, path, from_private)
 
 
-def load_key_items(items, label="keys"):
-    """Load every item (file path or inline PEM) and return a list of :class:`LoadedKey`.
+def _b64url_int(value, member, source):
+    """The unsigned integer of a base64url JWK member."""
+    if not isinstance(value, str) or not value:
+        raise KeyLoadError("JWK member %r is missing or not a string" % member, source)
+    try:
+        data = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (ValueError, TypeError):
+        raise KeyLoadError("JWK member %r is not valid base64url" % member, source)
+    return int.from_bytes(data, "big")
 
+
+_JWK_PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
+
+
+def load_jwk(jwk, source="jwk"):
+    """Load the public key of one public JWK (a dict): RSA (``n``, ``e``) or EC (``crv``, ``x``, ``y``).
+
+    JWKs holding private members are refused (only public keys are published). The key must be RSA >= 2048
+    bits or EC on P-256, P-384 or P-521. Raises :class:`KeyLoadError` otherwise.
+    """
+    _require_cryptography()
+    if not isinstance(jwk, dict):
+        raise KeyLoadError("expected a JWK object, got %s" % type(jwk).__name__, source)
+    if any(member in jwk for member in _JWK_PRIVATE_MEMBERS):
+        raise KeyLoadError("this JWK holds private key members; give the public JWK only", source)
+    kty = jwk.get("kty")
+    if kty == "RSA":
+        try:
+            public_key = rsa.RSAPublicNumbers(_b64url_int(jwk.get("e"), "e", source), _b64url_int(jwk.get("n"), "n", source)).public_key()
+        except ValueError as exc:
+            raise KeyLoadError("invalid RSA JWK: %s" % exc, source)
+    elif kty == "EC":
+        curves = {"P-256": ec.SECP256R1, "P-384": ec.SECP384R1, "P-521": ec.SECP521R1}
+        if jwk.get("crv") not in curves:
+            raise KeyLoadError("EC curve %r is not supported; use P-256, P-384 or P-521" % jwk.get("crv"), source)
+        try:
+            public_key = ec.EllipticCurvePublicNumbers(
+                _b64url_int(jwk.get("x"), "x", source), _b64url_int(jwk.get("y"), "y", source), curves[jwk["crv"]]()).public_key()
+        except ValueError as exc:
+            raise KeyLoadError("invalid EC JWK: %s" % exc, source)
+    else:
+        raise KeyLoadError("JWK key type %r is not supported; %s" % (kty, _UNSUPPORTED_TYPE_HINT), source)
+    return _check_supported(public_key, source)
+
+
+def _json_item(item):
+    """The parsed JWK or JWKS of an item given as a dict or as JSON text, or None for a PEM text or file path."""
+    if isinstance(item, dict):
+        return item
+    if isinstance(item, bytes):
+        item = item.decode("utf-8", "replace")
+    if isinstance(item, str) and item.lstrip().startswith("{"):
+        try:
+            return json.loads(item)
+        except ValueError:
+            return None
+    return None
+
+
+def load_jwk_item(document, label="key"):
+    """Load every key of a JWK or a JWKS (``{"keys": [...]}``) given as a dict; return a list of :class:`LoadedKey`."""
+    if "keys" in document and "kty" not in document:
+        jwks = document["keys"]
+        if not isinstance(jwks, list) or not jwks:
+            raise KeyLoadError("the JWKS has no keys", label)
+        return [LoadedKey(load_jwk(jwk, "%s (JWKS keys[%d])" % (label, index)), "%s (JWKS keys[%d])" % (label, index))
+                for index, jwk in enumerate(jwks)]
+    return [LoadedKey(load_jwk(document, "%s (JWK)" % label), "%s (JWK)" % label)]
+
+
+def load_key_items(items, label="keys"):
+    """Load every item and return a list of :class:`LoadedKey`.
+
+    An item is a file path, inline PEM text, or a public JWK or JWKS (a dict, or its JSON text), such as a
+    cluster's ``/openid/v1/jwks``; a JWKS gives one key per entry.
     All items are checked before anything is returned. If any is bad, raise
     :class:`KeyItemsError` listing every bad item (``.errors``), each named ``<label>[i]``.
     """
-    if isinstance(items, (str, bytes)):
+    if isinstance(items, (str, bytes, dict)):
         items = [items]
     if not items:
         raise KeyLoadError("no keys given; give at least one key file or PEM text", label)
     loaded, errors = [], []
     for index, item in enumerate(items):
         try:
-            loaded.append(load_key_item(item, "%s[%d]" % (label, index)))
+            document = _json_item(item)
+            if document is not None:
+                loaded.extend(load_jwk_item(document, "%s[%d]" % (label, index)))
+            else:
+                loaded.append(load_key_item(item, "%s[%d]" % (label, index)))
         except KeyLoadError as exc:
             errors.append(exc)
     if errors:

@@ -29,18 +29,22 @@ author:
 options:
   keys:
     description:
-      - The signing keys, each a path to a PEM file on the managed node or inline PEM text.
+      - The signing keys, each a path to a PEM file on the managed node, inline PEM text, or a public JWK or JWK Set
+        (a dict, or its JSON text), for example a running cluster's C(/openid/v1/jwks) as
+        M(openshift_sts.oidc.cluster_trust_info) returns it (RV(openshift_sts.oidc.cluster_trust_info#module:cluster_keys));
+        a JWK Set gives one key per entry. JWKs with private members are rejected.
       - "Accepted: SPKI C(PUBLIC KEY); PKCS#1 C(RSA PUBLIC KEY), including the OpenShift installer's
         C(bound-service-account-signing-key.pub), which carries that label over SPKI bytes;
         PKCS#1 C(RSA PRIVATE KEY), PKCS#8 C(PRIVATE KEY) and SEC1 C(EC PRIVATE KEY), from which the
         public key is derived."
       - Keys must be RSA of at least 2048 bits or EC on P-256, P-384 or P-521.
         Encrypted private keys, DSA, Ed25519 and certificates are rejected.
-      - One key per item. Items whose text contains C(-----BEGIN) or a newline are inline PEM; others are file paths.
+      - One key per PEM item. Items whose text contains C(-----BEGIN) or a newline are inline PEM, text starting with
+        C({) is JSON; others are file paths.
       - Values are treated as secrets (C(no_log)), so file paths named in error messages are masked too;
         the position of the bad item (C(keys[N])) is always shown.
     type: list
-    elements: str
+    elements: raw
     required: true
   issuer:
     description:
@@ -111,6 +115,12 @@ EXAMPLES = r"""
 - name: Show the key IDs that tokens must carry
   ansible.builtin.debug:
     var: oidc.kids
+
+- name: Publish exactly the keys a running cluster trusts
+  openshift_sts.oidc.jwks_generate:
+    keys: ["{{ cluster.cluster_keys }}"]
+    issuer: https://d1234abcd.cloudfront.net
+  register: oidc
 """
 
 RETURN = r"""
@@ -248,7 +258,7 @@ def main():
     """Run the module."""
     module = AnsibleModule(
         argument_spec=dict(
-            keys=dict(type="list", elements="str", required=True, no_log=True),
+            keys=dict(type="list", elements="raw", required=True, no_log=True),
             issuer=dict(type="str", required=True),
             jwks_path=dict(type="path"),
             discovery_path=dict(type="path"),
