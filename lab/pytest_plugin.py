@@ -5,12 +5,19 @@ conftest) or by importing the fixtures::
 
     from lab.pytest_plugin import aws_lab, lab_world  # noqa: F401
 
-* ``lab_world`` (session): one in-process :class:`lab.world.Lab`, started once.
+* ``lab_world`` (session): one in-process :class:`lab.world.Lab` per pytest
+  worker, started once, its state directory under pytest's temporary directory.
 * ``aws_lab`` (function): the same lab reset to an empty world, wrapped in an
   :class:`AwsLab` with client factories.
 * ``lab_scenario`` (function): a factory building scenario worlds
   (:func:`lab.scenarios.build_world`) in that reset lab, closed after the test.
+
+Suites that need another shape of fixture build it from :func:`fresh_lab` (reset
+before, faults and CloudFront delay cleared after) and :func:`scenario_worlds`
+(a world factory whose worlds are closed after).
 """
+
+import contextlib
 
 import boto3
 import botocore
@@ -74,26 +81,56 @@ def _strip_account_prefix(request, **_kwargs):
         request.url = f"{scheme}://{host.split('.', 1)[1]}/{path}"
 
 
-@pytest.fixture(scope="session")
-def lab_world():
-    """One lab for the whole session."""
-    lab = Lab()
-    lab.start()
+def reset_lab(lab):
+    """Back to an empty world with the test defaults: no CloudFront deploy delay, STS IdP timeout 5 s, 100 JWKS keys."""
+    lab.reset()
+    lab.aws.cloudfront.deploy_seconds = 0.0
+    lab.aws.sts.idp_timeout = 5.0
+    lab.aws.sts.max_keys = 100
+
+
+@contextlib.contextmanager
+def fresh_lab(lab):
+    """Reset ``lab`` (:func:`reset_lab`) for one test; afterwards clear its faults and CloudFront deploy delay."""
+    reset_lab(lab)
     try:
         yield lab
     finally:
-        lab.stop()
+        lab.faults.clear()
+        lab.aws.cloudfront.deploy_seconds = 0.0
+
+
+@contextlib.contextmanager
+def scenario_worlds(lab, default_cluster=True):
+    """Yields ``build(scenario, params=None, cluster=default_cluster) -> lab.scenarios.World``; every world built is closed after."""
+    from lab.scenarios import build_world  # pylint: disable=import-outside-toplevel  # the AWS fixtures do not need it
+
+    worlds = []
+
+    def build(scenario, params=None, cluster=default_cluster):
+        world = build_world(lab, scenario, params, cluster=cluster)
+        worlds.append(world)
+        return world
+
+    try:
+        yield build
+    finally:
+        for world in worlds:
+            world.close()
+
+
+@pytest.fixture(scope="session")
+def lab_world(tmp_path_factory):
+    """One lab (AWS twin, public internet) per pytest worker; function fixtures reset it."""
+    with Lab(state_dir=str(tmp_path_factory.mktemp("lab"))) as lab:
+        yield lab
 
 
 @pytest.fixture
 def aws_lab(lab_world):  # pylint: disable=redefined-outer-name  # pytest fixture injection
     """The session lab, reset to an empty world for this test."""
-    lab_world.reset()
-    lab_world.aws.cloudfront.deploy_seconds = 0.0
-    lab_world.aws.sts.idp_timeout = 5.0
-    lab_world.aws.sts.max_keys = 100
-    yield AwsLab(lab_world)
-    lab_world.faults.clear()
+    with fresh_lab(lab_world):
+        yield AwsLab(lab_world)
 
 
 @pytest.fixture
@@ -101,17 +138,7 @@ def lab_scenario(aws_lab):  # pylint: disable=redefined-outer-name  # pytest fix
     """A factory building scenario worlds in the (reset) session lab: ``lab_scenario("broken-private-bucket")``.
 
     Signature: ``lab_scenario(scenario, params=None, cluster=True) -> lab.scenarios.World``; every world
-    built is closed (its cluster twin stopped) after the test.
+    built is closed (its cluster twin stopped) after the test, before the lab's faults are cleared.
     """
-    from lab.scenarios import build_world  # pylint: disable=import-outside-toplevel  # the AWS fixtures do not need it
-
-    worlds = []
-
-    def build(scenario, params=None, cluster=True):
-        world = build_world(aws_lab.lab, scenario, params, cluster=cluster)
-        worlds.append(world)
-        return world
-
-    yield build
-    for world in worlds:
-        world.close()
+    with scenario_worlds(aws_lab.lab) as build:
+        yield build

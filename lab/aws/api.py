@@ -17,6 +17,9 @@ moto lacks or gets wrong, and proxies everything else to an in-process
   ``GetBucketPolicyStatus``;
 * STS ``AssumeRoleWithWebIdentity`` answered by :mod:`lab.aws.sts`.
 
+Every other service moto has (KMS included) is proxied to moto unchanged; a JSON-protocol call is
+recorded under the operation its ``X-Amz-Target`` header names (``CreateKey``, ``PutKeyPolicy``).
+
 Faults are looked up for the call's IAM action first (``s3:GetBucketPolicyStatus``,
 see :func:`iam_action`), then for its service (``s3``). A ``deny`` fault answers
 ``AccessDenied`` (HTTP 403) in the service's error shape; like an identity-based
@@ -31,7 +34,6 @@ import logging
 import re
 import socket
 import socketserver
-import threading
 import time
 import urllib.parse
 import xml.etree.ElementTree as ET
@@ -47,6 +49,7 @@ from lab.aws.responses import (NAMESPACES, Response, access_denied, cloudfront_e
                                s3_error, server_error, throttling)
 from lab.aws.s3access import ACL_ALLOWED_WITH_ENFORCED, ALL_USERS, AUTHENTICATED_USERS, PUBLIC_CANNED_ACLS, S3View
 from lab.aws.sts import WebIdentityValidator
+from lab.serving import ServingThread
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 STS_ACTIONS = frozenset((
@@ -241,7 +244,6 @@ class AwsTwin:
         self.control_handler = None
         self._moto = None
         self._front = None
-        self._thread = None
 
     def fetch(self, url, timeout, caller="sts"):
         """The public-internet fetch used by STS (set by the world)."""
@@ -259,18 +261,15 @@ class AwsTwin:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         self._moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
         self._moto.start()
-        self._front = _FrontServer(("127.0.0.1", 0), _FrontHandler)
-        self._front.twin = self
-        self._thread = threading.Thread(target=self._front.serve_forever, name="lab-aws-front", daemon=True)
-        self._thread.start()
+        front = _FrontServer(("127.0.0.1", 0), _FrontHandler)
+        front.twin = self
+        self._front = ServingThread(front, "lab-aws-front").start()
         return self
 
     def stop(self):
         """Stop the front and moto."""
         if self._front is not None:
-            self._front.shutdown()
-            self._front.server_close()
-            self._thread.join(5)
+            self._front.stop()
             self._front = None
         if self._moto is not None:
             self._moto.stop()
@@ -279,7 +278,7 @@ class AwsTwin:
     @property
     def url(self):
         """The endpoint URL clients use (``AWS_ENDPOINT_URL``)."""
-        return f"http://127.0.0.1:{self._front.server_address[1]}"
+        return self._front.url
 
     @property
     def moto_address(self):
@@ -396,6 +395,9 @@ class AwsTwin:
 
     # ------------------------------------------------------------ operation names
     def _operation(self, request):
+        target = request.header("X-Amz-Target")
+        if target and request.service not in ("s3", "s3control"):
+            return target.rsplit(".", 1)[-1]  # JSON protocol (KMS: ``TrentService.CreateKey``)
         if request.service in ("iam", "sts"):
             return request.params.get("Action")
         if request.service == "cloudfront":

@@ -30,6 +30,7 @@ from lab.aws.cloudfront import serve as cloudfront_serve
 from lab.aws.responses import Response, s3_error
 from lab.aws.s3access import S3View, decide_read, parse_s3_host, render
 from lab.ca import untrusted_ca
+from lab.serving import ServingThread
 
 
 class FetchError(Exception):
@@ -87,29 +88,25 @@ class Internet:
         self._routes = {}
         self._lock = threading.Lock()
         self._server = None
-        self._thread = None
 
     # ------------------------------------------------------------ lifecycle
     def start(self):
         """Start the proxy on a free loopback port."""
-        self._server = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
-        self._server.internet = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="lab-internet", daemon=True)
-        self._thread.start()
+        server = _ProxyServer(("127.0.0.1", 0), _ProxyHandler)
+        server.internet = self
+        self._server = ServingThread(server, "lab-internet").start()
         return self
 
     def stop(self):
         """Stop the proxy."""
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(5)
+            self._server.stop()
             self._server = None
 
     @property
     def proxy_url(self):
         """``http://127.0.0.1:<port>``, the value of ``HTTPS_PROXY``."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     # ------------------------------------------------------------ hosts
     def register_host(self, host, documents=None, handler=None):

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 
+from ..serving import ServingThread
 from . import machinery
 from .api import Response
 
@@ -168,24 +169,8 @@ class _Server(http.server.ThreadingHTTPServer):
         """Client disconnects and TLS failures are not the twin's errors; keep quiet."""
 
 
-class HttpsFront:
-    """Serve ``twin.api`` over HTTPS on 127.0.0.1."""
+class HttpsFront(ServingThread):
+    """Serve ``twin.api`` over HTTPS on 127.0.0.1 (``start()``, ``stop()``, ``port``)."""
 
     def __init__(self, twin, ssl_context, port=0):
-        self._server = _Server(("127.0.0.1", port), twin, ssl_context)
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), name="lab-openshift-apiserver", daemon=True)
-
-    @property
-    def port(self):
-        """The bound port."""
-        return self._server.server_address[1]
-
-    def start(self):
-        """Start serving in a daemon thread."""
-        self._thread.start()
-
-    def stop(self):
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        super().__init__(_Server(("127.0.0.1", port), twin, ssl_context), "lab-openshift-apiserver", poll_interval=0.05)

@@ -1,4 +1,7 @@
-"""Fixtures of the diagnose.yml tests: one in-process lab per pytest worker, worlds closed after each test."""
+"""Fixtures of the diagnose.yml tests: one in-process lab per pytest worker, worlds closed after each test.
+
+They are the lab's own fixtures (:mod:`lab.pytest_plugin`) under the names these tests use.
+"""
 
 import os
 import sys
@@ -9,42 +12,15 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from lab.scenarios import build_world  # noqa: E402  # pylint: disable=wrong-import-position
-from lab.world import Lab  # noqa: E402  # pylint: disable=wrong-import-position
+# fixtures are found by name; the lab is importable only after the path insert
+from lab.pytest_plugin import aws_lab, lab_scenario, lab_world  # noqa: E402,F401,F811  # pylint: disable=wrong-import-position,unused-import
+
+# ``make_world(scenario, params=None, cluster=True) -> lab.scenarios.World`` in the reset lab; every world built is
+# closed (its cluster twin stopped) after the test, and the lab's faults are cleared.
+make_world = lab_scenario
 
 
 @pytest.fixture(scope="session")
-def diagnose_lab(tmp_path_factory):
-    """One lab (AWS twin, public internet) per pytest worker; each test resets it."""
-    lab = Lab(state_dir=str(tmp_path_factory.mktemp("lab")))
-    lab.start()
-    try:
-        yield lab
-    finally:
-        lab.stop()
-
-
-@pytest.fixture
-def make_world(diagnose_lab):  # pylint: disable=redefined-outer-name  # pytest fixture injection
-    """A factory building scenario worlds in the reset lab: ``make_world("broken-private-bucket", cluster=True)``.
-
-    Signature: ``make_world(scenario, params=None, cluster=True) -> lab.scenarios.World``. Every world
-    built is closed (its cluster twin stopped) after the test, and the lab's faults are cleared.
-    """
-    diagnose_lab.reset()
-    diagnose_lab.aws.cloudfront.deploy_seconds = 0.0
-    diagnose_lab.aws.sts.idp_timeout = 5.0
-    diagnose_lab.aws.sts.max_keys = 100
-    worlds = []
-
-    def build(scenario, params=None, cluster=True):
-        world = build_world(diagnose_lab, scenario, params, cluster=cluster)
-        worlds.append(world)
-        return world
-
-    try:
-        yield build
-    finally:
-        for world in worlds:
-            world.close()
-        diagnose_lab.faults.clear()
+def diagnose_lab(lab_world):  # noqa: F811  # pylint: disable=redefined-outer-name  # pytest fixture injection
+    """The session lab (AWS twin, public internet) that ``make_world`` resets for each test."""
+    return lab_world

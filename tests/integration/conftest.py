@@ -11,7 +11,8 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from lab.openshift import ClusterTwin  # noqa: E402  # pylint: disable=wrong-import-position
-from lab.world import Lab  # noqa: E402  # pylint: disable=wrong-import-position
+# one lab per test process, never reset: targets name their resources uniquely
+from lab.pytest_plugin import lab_world  # noqa: E402,F401,F811  # pylint: disable=wrong-import-position,unused-import  # a fixture
 
 OPENSHIFT_ISSUER = "https://lab-oidc-twin.s3.us-east-1.amazonaws.com"
 # get/list/watch on what cluster_trust_info reads, except core Secrets.
@@ -20,25 +21,14 @@ NO_SECRETS_RULES = tuple((verb, group, resource) for verb in ("get", "list", "wa
     ("", "pods"), ("", "namespaces"), ("", "serviceaccounts"), ("", "configmaps")))
 
 
-@pytest.fixture(scope="session")
-def lab_world_for_targets(tmp_path_factory):
-    """One lab (AWS twin, public internet) per test process; targets name their resources uniquely."""
-    lab = Lab(state_dir=str(tmp_path_factory.mktemp("lab")))
-    lab.start()
-    try:
-        yield lab
-    finally:
-        lab.stop()
-
-
 @pytest.fixture
-def lab_env(lab_world_for_targets):  # pylint: disable=redefined-outer-name
+def lab_env(lab_world):  # noqa: F811  # pylint: disable=redefined-outer-name
     """The environment a user's shell or AAP would give ansible-playbook for this lab."""
-    return dict(lab_world_for_targets.env())
+    return dict(lab_world.env())
 
 
 @pytest.fixture
-def openshift_env(lab_world_for_targets, tmp_path):  # pylint: disable=redefined-outer-name
+def openshift_env(lab_world, tmp_path):  # noqa: F811  # pylint: disable=redefined-outer-name
     """A fresh OpenShift twin for one target (aliases ``needs/openshift``), with the lab's CA and the default CredentialsRequests.
 
     Returns what AAP's OpenShift credential injects (``K8S_AUTH_*``) plus ``KUBECONFIG`` and ``LAB_OPENSHIFT_INFO``,
@@ -47,7 +37,7 @@ def openshift_env(lab_world_for_targets, tmp_path):  # pylint: disable=redefined
     and ``LAB_OPENSHIFT_NO_SECRETS_TOKEN``, the bearer token of an identity that may read everything the chain needs
     but Secrets (HTTP 403 on them), for the targets' "insufficient RBAC" cases.
     """
-    twin = ClusterTwin(lab_world_for_targets.ca, issuer=OPENSHIFT_ISSUER, rollout_seconds=0.5)
+    twin = ClusterTwin(lab_world.ca, issuer=OPENSHIFT_ISSUER, rollout_seconds=0.5)
     twin.start()
     try:
         directory = tmp_path / "openshift"

@@ -2,54 +2,29 @@
 
 import os
 import subprocess
-import sys
 import time
 
 import boto3
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _lab(*args):
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    return subprocess.run([sys.executable, "-m", "lab", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
-
-
-def _gone(pid):
-    """True if ``pid`` no longer runs (a zombie awaiting this container's init counts as gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
-
-
-def _read_env(path):
-    values = {}
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            key, value = line.strip()[len("export "):].partition("=")[::2]
-            values[key] = value.strip("'")
-    return values
+from cli_support import process_gone, read_env_file, run_lab_cli
 
 
 def test_up_status_down_leaves_no_process(tmp_path):
     state = str(tmp_path / "state")
     env_file = str(tmp_path / "lab.env")
     start = time.monotonic()
-    up = _lab("up", "--state-dir", state, "--env-file", env_file)
+    up = run_lab_cli("up", "--state-dir", state, "--env-file", env_file)
     elapsed = time.monotonic() - start
     assert up.returncode == 0, up.stderr
     print(f"lab up took {elapsed:.2f}s (target < 3 s): {up.stdout.strip()}")
     pid = int(open(os.path.join(state, "lab.pid"), encoding="utf-8").read())
     try:
-        values = _read_env(env_file)
+        values = read_env_file(env_file)
         for name in ("AWS_ENDPOINT_URL", "AWS_URL", "HTTPS_PROXY", "NO_PROXY", "SSL_CERT_FILE", "REQUESTS_CA_BUNDLE",
                      "AWS_CA_BUNDLE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_REGION",
                      "AWS_DEFAULT_REGION", "LAB_CONTROL_URL"):
             assert values.get(name), name
-        assert _lab("status", "--state-dir", state, "--env-file", env_file).returncode == 0
+        assert run_lab_cli("status", "--state-dir", state, "--env-file", env_file).returncode == 0
         shell = subprocess.run(["bash", "-c", f"set -a; . {env_file}; echo $AWS_ENDPOINT_URL"], capture_output=True,
                                text=True, check=True)
         assert shell.stdout.strip() == values["AWS_ENDPOINT_URL"]
@@ -57,7 +32,7 @@ def test_up_status_down_leaves_no_process(tmp_path):
             "s3", endpoint_url=values["AWS_ENDPOINT_URL"])
         assert s3.list_buckets()["Buckets"] == []
     finally:
-        down = _lab("down", "--state-dir", state)
+        down = run_lab_cli("down", "--state-dir", state)
     assert down.returncode == 0, down.stderr
-    assert _gone(pid)
-    assert _lab("status", "--state-dir", state).returncode == 1
+    assert process_gone(pid)
+    assert run_lab_cli("status", "--state-dir", state).returncode == 1

@@ -12,8 +12,6 @@ import configparser
 import json
 import os
 import stat
-import subprocess
-import sys
 
 import boto3
 import botocore
@@ -27,6 +25,8 @@ from kubernetes import client as k8s
 
 from lab.pytest_plugin import lab_scenario  # noqa: F401  pylint: disable=unused-import  # fixture found by name
 from lab.scenarios import ScenarioError, load_scenario, parse_set, scenario_names
+
+from cli_support import process_gone, read_env_file, run_lab_cli
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 REQUIRED = ("broken-private-bucket", "healthy-cloudfront", "healthy-public-s3", "rotated-key-missing-from-jwks",
@@ -414,38 +414,13 @@ def test_install_dir_of_a_healthy_world_verifies_with_sts(aws_lab, lab_scenario,
 
 
 # ---------------------------------------------------------------- CLI
-def _lab(*args):
-    env = dict(os.environ, PYTHONPATH=ROOT)
-    for name in ("HTTPS_PROXY", "https_proxy"):
-        env.pop(name, None)
-    return subprocess.run([sys.executable, "-m", "lab", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
-
-
-def _gone(pid):
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8") as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except FileNotFoundError:
-        return True
-
-
-def _read_env(path):
-    values = {}
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            key, value = line.strip()[len("export "):].partition("=")[::2]
-            values[key] = value.strip("'")
-    return values
-
-
 def test_cli_up_scenario_and_install_dir_leave_no_process(tmp_path):
     state = str(tmp_path / "state")
-    up = _lab("up", "--state-dir", state, "--scenario", "many-roles", "--set", "count=2")
+    up = run_lab_cli("up", "--state-dir", state, "--scenario", "many-roles", "--set", "count=2")
     assert up.returncode == 0, up.stderr + up.stdout
     pid = int(open(os.path.join(state, "lab.pid"), encoding="utf-8").read())
     try:
-        values = _read_env(os.path.join(state, "env"))
+        values = read_env_file(os.path.join(state, "env"))
         for name in ("AWS_ENDPOINT_URL", "HTTPS_PROXY", "AWS_CA_BUNDLE", "K8S_AUTH_HOST", "K8S_AUTH_API_KEY",
                      "K8S_AUTH_SSL_CA_CERT", "K8S_AUTH_VERIFY_SSL", "KUBECONFIG", "K8S_AUTH_KUBECONFIG"):
             assert values.get(name), name
@@ -459,27 +434,27 @@ def test_cli_up_scenario_and_install_dir_leave_no_process(tmp_path):
         finally:
             api.close()
         assert "openshift-lab-operator-002" in names
-        again = _lab("up", "--state-dir", state, "--scenario", "healthy-public-s3")
+        again = run_lab_cli("up", "--state-dir", state, "--scenario", "healthy-public-s3")
         assert again.returncode == 1 and "already running" in again.stderr
     finally:
-        down = _lab("down", "--state-dir", state)
+        down = run_lab_cli("down", "--state-dir", state)
     assert down.returncode == 0, down.stderr
-    assert _gone(pid)
+    assert process_gone(pid)
 
     install = str(tmp_path / "install")
-    made = _lab("install-dir", "--state-dir", state, "--scenario", "broken-private-bucket", install)
+    made = run_lab_cli("install-dir", "--state-dir", state, "--scenario", "broken-private-bucket", install)
     assert made.returncode == 0, made.stderr + made.stdout
     pid = int(open(os.path.join(state, "lab.pid"), encoding="utf-8").read())
     try:
         assert os.path.isfile(os.path.join(install, "manifests", "cluster-authentication-02-config.yaml"))
-        values = _read_env(os.path.join(state, "env"))
+        values = read_env_file(os.path.join(state, "env"))
         assert "K8S_AUTH_HOST" not in values  # before install: no cluster
         response = _anonymous_get(values, "https://lab-bpa-oidc.s3.us-east-2.amazonaws.com/keys.json")
         assert response.status_code == 403
     finally:
-        down = _lab("down", "--state-dir", state)
-    assert down.returncode == 0 and _gone(pid)
-    bad = _lab("up", "--state-dir", state, "--scenario", "no-such-world")
+        down = run_lab_cli("down", "--state-dir", state)
+    assert down.returncode == 0 and process_gone(pid)
+    bad = run_lab_cli("up", "--state-dir", state, "--scenario", "no-such-world")
     assert bad.returncode == 1 and "no scenario" in bad.stderr
 
 

@@ -14,5 +14,7 @@ _SPEC = importlib.util.spec_from_file_location("diagnose_fixtures", os.path.join
 _FIXTURES = importlib.util.module_from_spec(_SPEC)
 _SPEC.loader.exec_module(_FIXTURES)
 
+lab_world = _FIXTURES.lab_world
+aws_lab = _FIXTURES.aws_lab
 diagnose_lab = _FIXTURES.diagnose_lab
 make_world = _FIXTURES.make_world

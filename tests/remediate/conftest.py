@@ -9,21 +9,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from lab.scenarios import build_world  # noqa: E402  # pylint: disable=wrong-import-position
-from lab.world import Lab  # noqa: E402  # pylint: disable=wrong-import-position
+# fixtures are found by name; the lab is importable only after the path insert
+from lab.pytest_plugin import fresh_lab, lab_world, scenario_worlds  # noqa: E402,F401,F811  # pylint: disable=wrong-import-position,unused-import
 
 from remediate_harness import ExposureRecorder  # noqa: E402  # pylint: disable=wrong-import-position
 
 
 @pytest.fixture(scope="session")
-def remediate_lab(tmp_path_factory):
-    """One lab (AWS twin, public internet) per pytest worker; each test resets it."""
-    lab = Lab(state_dir=str(tmp_path_factory.mktemp("lab")))
-    lab.start()
-    try:
-        yield lab
-    finally:
-        lab.stop()
+def remediate_lab(lab_world):  # noqa: F811  # pylint: disable=redefined-outer-name  # pytest fixture injection
+    """The session lab (AWS twin, public internet) that ``make_world`` resets for each test."""
+    return lab_world
 
 
 @pytest.fixture
@@ -43,21 +38,5 @@ def make_world(remediate_lab, exposure):  # pylint: disable=redefined-outer-name
 
     Every world built is closed after the test; the lab's faults, CloudFront deploy delay and clock are reset.
     """
-    remediate_lab.reset()
-    remediate_lab.aws.cloudfront.deploy_seconds = 0.0
-    remediate_lab.aws.sts.idp_timeout = 5.0
-    remediate_lab.aws.sts.max_keys = 100
-    worlds = []
-
-    def build(scenario, params=None):
-        world = build_world(remediate_lab, scenario, params, cluster=False)
-        worlds.append(world)
-        return world
-
-    try:
+    with fresh_lab(remediate_lab), scenario_worlds(remediate_lab, default_cluster=False) as build:
         yield build
-    finally:
-        for world in worlds:
-            world.close()
-        remediate_lab.faults.clear()
-        remediate_lab.aws.cloudfront.deploy_seconds = 0.0

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import datetime
+import os
 
 import pytest
+import trustme
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -117,3 +119,27 @@ class KeyFactory:
 def keyfactory():
     """Session-wide :class:`KeyFactory`."""
     return KeyFactory()
+
+
+@pytest.fixture
+def clean_proxy_env(monkeypatch):
+    """No proxy or CA variable from the outside environment leaks into a test (``pytest.mark.usefixtures``)."""
+    for name in list(os.environ):
+        if name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="module")
+def ca():
+    """A private CA of the test module (as a TLS-intercepting corporate proxy would have)."""
+    return trustme.CA()
+
+
+@pytest.fixture(scope="module")
+def ca_file(ca, tmp_path_factory):  # pylint: disable=redefined-outer-name  # pytest fixture injection
+    """The private CA as a PEM bundle file."""
+    path = tmp_path_factory.mktemp("ca") / "ca.pem"
+    ca.cert_pem.write_to_path(str(path))
+    return str(path)

@@ -15,30 +15,7 @@ from ansible_collections.openshift_sts.oidc.tests.unit.plugins.module_utils.oidc
 
 ISSUER_HOST = "issuer.lab.test"
 
-
-@pytest.fixture(autouse=True)
-def no_proxy_env(monkeypatch):
-    """No proxy variable from the outside environment leaks into a test."""
-    import os
-    for name in list(os.environ):
-        if name.lower().endswith("_proxy"):
-            monkeypatch.delenv(name)
-    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def ca():
-    """The private CA of the tests."""
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def ca_file(ca, tmp_path_factory):
-    """The private CA as a PEM file."""
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
+pytestmark = pytest.mark.usefixtures("clean_proxy_env")
 
 
 def tls_context(ca, *hosts):

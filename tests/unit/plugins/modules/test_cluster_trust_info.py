@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-from unittest import mock
 
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.openshift_sts.oidc.plugins.modules import cluster_trust_info
+from ansible_collections.openshift_sts.oidc.tests.unit.plugins.modules.module_runner import runner
 from ansible_collections.openshift_sts.oidc.tests.unit.plugins.module_utils.test_cluster_trust import ISSUER, install_dir
 
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        """Expose ``args`` to AnsibleModule the way older ansible-core unit tests do."""
-        payload = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", payload):
-            yield
 
-
-def run_module(capsys, check_mode=False, **args):
-    """Run main() with ``args``; return (failed, result, raw stdout)."""
-    with patch_module_args(dict(args, _ansible_check_mode=check_mode)):
-        with pytest.raises(SystemExit):
-            cluster_trust_info.main()
-    out = capsys.readouterr().out
-    result = json.loads(out)
-    return bool(result.get("failed")), result, out
+run_module = runner(cluster_trust_info)
 
 
 @pytest.mark.parametrize("check_mode", [False, True])

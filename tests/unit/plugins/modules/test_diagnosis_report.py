@@ -2,28 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-from unittest import mock
 
 import jsonschema
 import pytest
 
-from ansible.module_utils import basic
-
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.findings import finding
 from ansible_collections.openshift_sts.oidc.plugins.modules import diagnosis_report
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        """Expose ``args`` to AnsibleModule the way older ansible-core unit tests do."""
-        payload = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", payload):
-            yield
+from ansible_collections.openshift_sts.oidc.tests.unit.plugins.modules.module_runner import runner
 
 SCHEMA_PATH = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "docs", "report-schema.json")
 ISSUER = "https://mycluster-oidc.s3.us-east-2.amazonaws.com"
@@ -32,14 +19,7 @@ ARN = "arn:aws:iam::123456789012:role/mycluster-openshift-machine-api-aws-cloud-
 TOKEN = "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0.eyJpc3MiOiJodHRwczovL3gifQ.c2lnbmF0dXJlLXNpZ25hdHVyZS1zaWduYXR1cmU"
 
 
-def run_module(capsys, check_mode=False, **args):
-    """Run main() with ``args``; return (failed, result, raw stdout)."""
-    with patch_module_args(dict(args, _ansible_check_mode=check_mode)):
-        with pytest.raises(SystemExit):
-            diagnosis_report.main()
-    out = capsys.readouterr().out
-    result = json.loads(out)
-    return bool(result.get("failed")), result, out
+run_module = runner(diagnosis_report)
 
 
 def broken_case(with_aws=True):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
@@ -10,24 +9,14 @@ from unittest import mock
 
 import pytest
 
-from ansible.module_utils import basic
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.openshift_sts.oidc.plugins.modules import iam_role_trust
+from ansible_collections.openshift_sts.oidc.tests.unit.plugins.modules.module_runner import run_main
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "module_utils"))
 
 from iam_role_trust_fakes import FakeIam, FakeSts  # noqa: E402  # pylint: disable=wrong-import-position
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        """Expose ``args`` to AnsibleModule the way older ansible-core unit tests do."""
-        payload = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", payload):
-            yield
 
 HOST = "d111111abcdef8.cloudfront.net"
 ISSUER = "https://" + HOST
@@ -54,12 +43,8 @@ def iam():
 def run_module(capsys, iam_client, check_mode=False, diff=False, **args):
     """Run main() with fake clients; return the result."""
     clients = {"iam": iam_client, "sts": FakeSts()}
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff, region="us-east-1")
-    with patch_module_args(args):
-        with mock.patch.object(AnsibleAWSModule, "client", side_effect=lambda service, **kwargs: clients[service]):
-            with pytest.raises(SystemExit):
-                iam_role_trust.main()
-    return json.loads(capsys.readouterr().out)
+    with mock.patch.object(AnsibleAWSModule, "client", side_effect=lambda service, **kwargs: clients[service]):
+        return run_main(capsys, iam_role_trust, check_mode=check_mode, diff=diff, **dict(args, region="us-east-1"))[1]
 
 
 def test_diff_only_in_diff_mode_and_check_mode_changes_nothing(capsys, iam):

@@ -2,59 +2,22 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import ssl
-from unittest import mock
 
 import jwt
 import pytest
-import trustme
-
-from ansible.module_utils import basic
 
 from ansible_collections.openshift_sts.oidc.plugins.module_utils import keys as K
 from ansible_collections.openshift_sts.oidc.plugins.modules import issuer_probe
+from ansible_collections.openshift_sts.oidc.tests.unit.plugins.modules.module_runner import runner
 from ansible_collections.openshift_sts.oidc.tests.unit.plugins.module_utils.oidc_test_servers import ConnectProxy, OriginServer
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        """Expose ``args`` to AnsibleModule the way older ansible-core unit tests do."""
-        payload = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", payload):
-            yield
 
 HOST = "issuer.lab.test"
 ISSUER = "https://" + HOST
 NOW_EXP = 4102444800  # 2100-01-01
 
-
-@pytest.fixture(autouse=True)
-def clean_env(monkeypatch):
-    """No proxy or CA variables from the outside."""
-    for name in list(os.environ):
-        if name.lower().endswith("_proxy"):
-            monkeypatch.delenv(name)
-    for name in ("SSL_CERT_FILE", "SSL_CERT_DIR"):
-        monkeypatch.delenv(name, raising=False)
-
-
-@pytest.fixture(scope="module")
-def ca():
-    """The private CA (as a TLS-intercepting corporate proxy would have)."""
-    return trustme.CA()
-
-
-@pytest.fixture(scope="module")
-def ca_file(ca, tmp_path_factory):
-    """The CA bundle file."""
-    path = tmp_path_factory.mktemp("ca") / "ca.pem"
-    ca.cert_pem.write_to_path(str(path))
-    return str(path)
+pytestmark = pytest.mark.usefixtures("clean_proxy_env")
 
 
 @pytest.fixture
@@ -76,14 +39,7 @@ def issuer(ca, keyfactory, monkeypatch):
             yield {"origin": origin, "proxy": proxy, "token": token, "kid": kid, "pem": keyfactory.spki_pem("rsa2048")}
 
 
-def run_module(capsys, check_mode=False, **args):
-    """Run main() with ``args``; return (failed, result, raw stdout)."""
-    with patch_module_args(dict(args, _ansible_check_mode=check_mode)):
-        with pytest.raises(SystemExit):
-            issuer_probe.main()
-    out = capsys.readouterr().out
-    result = json.loads(out)
-    return bool(result.get("failed")), result, out
+run_module = runner(issuer_probe)
 
 
 @pytest.mark.parametrize("check_mode", [False, True])

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import base64
-import contextlib
 import json
 import os
 import stat
-from unittest import mock
 
 import pytest
 
@@ -15,30 +13,16 @@ from ansible.module_utils import basic
 
 from ansible_collections.openshift_sts.oidc.plugins.module_utils import keys as K
 from ansible_collections.openshift_sts.oidc.plugins.modules import jwks_generate
-
-try:
-    from ansible.module_utils.testing import patch_module_args
-except ImportError:  # ansible-core < 2.19
-    @contextlib.contextmanager
-    def patch_module_args(args=None):
-        """Expose ``args`` to AnsibleModule the way older ansible-core unit tests do."""
-        payload = json.dumps({"ANSIBLE_MODULE_ARGS": args or {}}).encode()
-        with mock.patch.object(basic, "_ANSIBLE_ARGS", payload):
-            yield
+from ansible_collections.openshift_sts.oidc.tests.unit.plugins.modules.module_runner import run_main
 
 ISSUER = "https://mycluster-oidc.s3.us-east-1.amazonaws.com"
 
 
 def run_module(capsys, check_mode=False, diff=False, **args):
     """Run the module's main() with ``args``; return (failed, result)."""
-    args = dict(args, _ansible_check_mode=check_mode, _ansible_diff=diff)
-    with patch_module_args(args):
-        with pytest.raises(SystemExit):
-            jwks_generate.main()
-    out = capsys.readouterr().out
-    result = json.loads(out)
+    failed, result, out = run_main(capsys, jwks_generate, check_mode=check_mode, diff=diff, **args)
     result["_raw"] = out
-    return bool(result.get("failed")), result
+    return failed, result
 
 
 @pytest.fixture
