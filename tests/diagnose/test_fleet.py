@@ -15,7 +15,7 @@ FLEET = (
     ("broken-private-bucket", {"aws.hosting.block_public_access": "bucket"}),
     ("trust-policy-wrong-subject", {}),
 )
-TEMP_DIR_RESULT = re.compile(r"^changed: \[(?P<host>[^\]]+)\] => (?P<result>\{.*\})$")
+TEMP_DIR_RESULT = re.compile(r"^(?:ok|changed): \[(?P<host>[^\]]+)\] => (?P<result>\{.*\})$")
 
 
 def token_dirs(stdout):
