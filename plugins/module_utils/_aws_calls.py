@@ -149,10 +149,12 @@ class Calls:
 
         Keyword arguments: ``permission`` (the IAM action, e.g. ``s3:GetBucketPolicy``), ``subject`` (what was
         inspected), ``purpose`` (what the result was needed for, for the finding), ``missing`` (error codes
-        that mean "not there": the call returns None).
+        that mean "not there": the call returns None), ``optional`` (a shortcut whose caller falls back on the
+        calls it replaces: a denial or failure is not recorded).
         Returns the result, or None when missing. On denial or failure it records a finding, adds
         ``permission`` to :attr:`skipped` and returns :data:`UNAVAILABLE`.
         """
+        optional = kwargs.pop("optional", False)
         permission = kwargs.pop("permission")
         subject = kwargs.pop("subject")
         purpose = kwargs.pop("purpose")
@@ -171,6 +173,8 @@ class Calls:
             if code in CREDENTIAL_CODES:
                 self._stop.set()
                 raise CredentialsMissing("%s: %s" % (code, error_message(cause)))
+            if optional:
+                return UNAVAILABLE
             self.skipped.append(permission)
             if code in ACCESS_DENIED_CODES:
                 self.findings.append(finding(

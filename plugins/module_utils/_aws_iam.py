@@ -149,6 +149,19 @@ def get_role(client, name):
     return client.get_role(RoleName=name)["Role"]
 
 
+@TrustCheckErrorHandler.common_error_handler("list the IAM roles")
+@retry
+def list_roles(client):
+    """Every role of the account by ARN, trust policies included (``ListRoles``, 1000 per page)."""
+    roles, marker = {}, None
+    while True:
+        page = client.list_roles(MaxItems=1000, **({"Marker": marker} if marker else {}))
+        roles.update((role["Arn"], role) for role in page.get("Roles", []))
+        marker = page.get("Marker") if page.get("IsTruncated") else None
+        if not marker:
+            return roles
+
+
 @TrustCheckErrorHandler.common_error_handler("get the caller identity")
 @retry
 def get_caller_identity(client):

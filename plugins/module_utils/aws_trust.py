@@ -80,6 +80,16 @@ def _strip_account_prefix(request, **kwargs):
         request.url = "%s://%s%s%s" % (scheme, remainder, sep, path)
 
 
+LIST_ROLES_FROM = 20
+"""From this many roles on, the roles are read with one paginated ``ListRoles`` rather than a ``GetRole`` each."""
+
+
+def aws_client_config(concurrency):
+    """The botocore config of the inspection's clients: one connection per call in flight (botocore keeps 10)."""
+    import botocore.config  # pylint: disable=import-outside-toplevel  # the modules report a missing botocore
+    return botocore.config.Config(max_pool_connections=max(10, concurrency))
+
+
 class Clients(object):
     """boto3 clients by (service, region), created once, with every API call counted.
 
@@ -149,6 +159,27 @@ def credentials_missing_result(issuer, roles, detail=None):
     }
 
 
+def _read_roles(calls, iam, roles):
+    """The ``GetRole`` result (None when missing, UNAVAILABLE when unreadable) of every role, in order.
+
+    From :data:`LIST_ROLES_FROM` roles on, one paginated ``ListRoles`` (which carries the trust policies) reads them
+    all, and ``GetRole`` only those it did not list: hundreds of ``GetRole`` calls would meet IAM's request rate
+    limits. Without ``iam:ListRoles``, every role is read with ``GetRole``.
+    """
+    listed = None
+    if len(roles) >= LIST_ROLES_FROM:
+        listed = calls.run(iam_utils.list_roles, iam, permission="iam:ListRoles", subject="roles", optional=True,
+                           purpose="the trust policies of the roles")
+    listed = listed or {}
+    unlisted = [role for role in roles if role["role_arn"] not in listed]
+    names = [iam_utils.parse_role_arn(role["role_arn"])["name"] for role in unlisted]
+    read = dict(zip([role["role_arn"] for role in unlisted], calls.run_all(
+        (iam_utils.get_role, (iam, name), dict(permission="iam:GetRole", subject=role["role_arn"],
+                                               purpose="the trust policy of role %s" % name))
+        for role, name in zip(unlisted, names))))
+    return [listed[role["role_arn"]] if role["role_arn"] in listed else read[role["role_arn"]] for role in roles]
+
+
 def inspect_trust(clients, issuer, roles, audience=DEFAULT_AUDIENCE, region=None, concurrency=DEFAULT_CONCURRENCY):
     """Inspect the AWS side of ``issuer``'s trust chain.
 
@@ -215,11 +246,7 @@ def _inspect(calls, clients, issuer, roles, audience, region):
             provider_findings, provider = iam_utils.check_provider(issuer, hap, audience, arns, details or None)
             findings.extend(provider_findings)
 
-        names = [iam_utils.parse_role_arn(role["role_arn"])["name"] for role in roles]
-        found_roles = calls.run_all(
-            (iam_utils.get_role, (iam, name), dict(permission="iam:GetRole", subject=role["role_arn"],
-                                                   purpose="the trust policy of role %s" % name))
-            for role, name in zip(roles, names))
+        found_roles = _read_roles(calls, iam, roles)
     except BaseException:
         hosting_branch.wait()  # what the IAM side raised wins; the hosting side ends first
         raise

@@ -28,16 +28,20 @@ import binascii
 import calendar
 import configparser
 import glob
-import json
 import os
 import re
-import threading
 import time
+import traceback
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
+from ansible.module_utils.basic import missing_required_lib
+
+from ansible_collections.openshift_sts.oidc.plugins.module_utils._kubernetes_rest import KubeHTTPError, path
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.findings import finding, sort_findings
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.keys import (
+    CRYPTOGRAPHY_IMPORT_ERROR,
+    HAS_CRYPTOGRAPHY,
     KeyLoadError,
     alg_for,
     jwks_document,
@@ -45,7 +49,12 @@ from ansible_collections.openshift_sts.oidc.plugins.module_utils.keys import (
     load_public_key,
 )
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.probe import public_jwks
-from ansible_collections.openshift_sts.oidc.plugins.module_utils.service_account_tokens import token_error
+from ansible_collections.openshift_sts.oidc.plugins.module_utils.service_account_tokens import (
+    MIN_EXPIRATION_SECONDS,
+    TokenMinter,
+    token_error,
+)
+from ansible_collections.openshift_sts.oidc.plugins.module_utils.token import HAS_PYJWT, PYJWT_IMPORT_ERROR
 
 try:
     import yaml
@@ -516,76 +525,58 @@ def _not_configured(subject, actual):
 
 # ====================================================================== live cluster
 class KubeReader(object):  # pylint: disable=useless-object-inheritance
-    """Reads the objects the chain needs through a kubernetes ``ApiClient`` (typed APIs, raw JSON, no model parsing).
+    """Reads the objects the chain needs as raw JSON through a :class:`_kubernetes_rest.KubeRest`.
 
-    Every call counts in :attr:`calls`. Errors become :class:`ReadError`.
+    Errors become :class:`ReadError`.
     """
 
-    def __init__(self, api_client, timeout=30):
-        import kubernetes.client  # pylint: disable=import-outside-toplevel
-        self._core = kubernetes.client.CoreV1Api(api_client)
-        self._custom = kubernetes.client.CustomObjectsApi(api_client)
-        self._openid = kubernetes.client.OpenidApi(api_client)
-        self._timeout = timeout
-        self._lock = threading.Lock()
-        self.calls = 0
+    def __init__(self, rest):
+        self._rest = rest
 
-    def _json(self, what, method, *args, **kwargs):
-        with self._lock:
-            self.calls += 1
-        kwargs = dict((key, value) for key, value in kwargs.items() if value is not None)
+    def _json(self, what, api_path, **query):
         try:
-            data = method(*args, _preload_content=False, _request_timeout=self._timeout, **kwargs).data
-        except Exception as error:  # pylint: disable=broad-except  # ApiException, urllib3 and socket errors alike
-            raise ReadError(what, getattr(error, "status", None), getattr(error, "reason", None) or type(error).__name__)
-        try:
-            document = json.loads(data)
-        except ValueError:
-            raise ReadError(what, 200, "the answer is not JSON")
-        if not isinstance(document, dict):
-            raise ReadError(what, 200, "the answer is not a JSON object")
-        return document
+            return self._rest.get(api_path, **query)
+        except KubeHTTPError as error:
+            raise ReadError(what, error.status, error.reason)
 
     def authentication(self):
         """``authentication.config.openshift.io/cluster``."""
-        return self._json("authentication.config.openshift.io/cluster", self._custom.get_cluster_custom_object,
-                          "config.openshift.io", "v1", "authentications", "cluster")
+        return self._json("authentication.config.openshift.io/cluster", "/apis/config.openshift.io/v1/authentications/cluster")
 
     def kube_apiserver(self):
         """``kubeapiserver.operator.openshift.io/cluster``."""
-        return self._json("kubeapiserver.operator.openshift.io/cluster", self._custom.get_cluster_custom_object,
-                          "operator.openshift.io", "v1", "kubeapiservers", "cluster")
+        return self._json("kubeapiserver.operator.openshift.io/cluster", "/apis/operator.openshift.io/v1/kubeapiservers/cluster")
 
     def credentials_requests(self):
         """Every CredentialsRequest, all namespaces (one call)."""
-        return self._json("credentialsrequests.cloudcredential.openshift.io", self._custom.list_cluster_custom_object,
-                          CR_GROUP, CR_VERSION, CR_PLURAL).get("items") or []
+        return self._json("credentialsrequests.cloudcredential.openshift.io",
+                          path("apis", CR_GROUP, CR_VERSION, CR_PLURAL)).get("items") or []
+
+    def _list(self, kind, namespace, field_selector):
+        if namespace:
+            return self._json("%s in %s" % (kind, namespace), path("api/v1", "namespaces", namespace, kind),
+                              fieldSelector=field_selector).get("items") or []
+        return self._json("%s (all namespaces)" % kind, path("api/v1", kind)).get("items") or []
 
     def secrets(self, namespace=None, field_selector=None):
         """Secrets of one namespace, or of all."""
-        if namespace:
-            return self._json("secrets in %s" % namespace, self._core.list_namespaced_secret, namespace,
-                              field_selector=field_selector).get("items") or []
-        return self._json("secrets (all namespaces)", self._core.list_secret_for_all_namespaces).get("items") or []
+        return self._list("secrets", namespace, field_selector)
 
     def pods(self, namespace=None, field_selector=None):
         """Pods of one namespace, or of all."""
-        if namespace:
-            return self._json("pods in %s" % namespace, self._core.list_namespaced_pod, namespace,
-                              field_selector=field_selector).get("items") or []
-        return self._json("pods (all namespaces)", self._core.list_pod_for_all_namespaces).get("items") or []
+        return self._list("pods", namespace, field_selector)
 
     def jwks(self):
         """kube-apiserver's ``/openid/v1/jwks``."""
-        return self._json("/openid/v1/jwks", self._openid.get_service_account_issuer_open_id_keyset)
+        return self._json("/openid/v1/jwks", "/openid/v1/jwks")
 
     def configmap(self, namespace, name):
         """One ConfigMap."""
-        return self._json("configmap %s/%s" % (namespace, name), self._core.read_namespaced_config_map, name, namespace)
+        return self._json("configmap %s/%s" % (namespace, name), path("api/v1", "namespaces", namespace, "configmaps", name))
 
     def secret(self, namespace, name):
         """One Secret."""
-        return self._json("secret %s/%s" % (namespace, name), self._core.read_namespaced_secret, name, namespace)
+        return self._json("secret %s/%s" % (namespace, name), path("api/v1", "namespaces", namespace, "secrets", name))
 
 
 def live_cluster_keys(reader):
@@ -866,35 +857,52 @@ def gather_install_dir(install_dir, credentials_requests_dir=None, token_dir=Non
     return result
 
 
-class RequestCounter(object):  # pylint: disable=useless-object-inheritance
-    """Counts the HTTP requests of every kubernetes ``ApiClient`` of this process while active (a context manager).
+# ====================================================================== module glue
+def read_cluster_side(module, params, token_dir, minter=None, pool_size=None):
+    """The cluster side of the chain, as cluster_trust_info returns it, plus ``api_calls``; fails ``module`` when it cannot.
 
-    Counting at the REST layer also sees kubernetes.core's client set-up (discovery) and TokenRequests.
+    ``params`` holds the options ``install_dir``, ``credentials_requests_dir``, ``kubernetes``, ``audience`` and
+    ``expiration``. A live cluster mints its probe token with ``minter`` (a :class:`TokenMinter`, made here when
+    None), so that a caller checking the same service accounts later mints each token once. Call it from the
+    module's main thread: it fails the module.
     """
+    if params["expiration"] < MIN_EXPIRATION_SECONDS:
+        module.fail_json(msg="expiration must be at least %d seconds, not %d" % (MIN_EXPIRATION_SECONDS, params["expiration"]))
+    if params.get("install_dir"):
+        return _read_install_dir(module, params, token_dir)
+    try:
+        # Imported only here (a fifth of a second): reading an install directory does not need it.
+        import kubernetes  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel
+    except ImportError:
+        module.fail_json(msg=missing_required_lib("kubernetes"), exception=traceback.format_exc())
+    if minter is None:
+        minter = TokenMinter(params["kubernetes"], params["audience"], params["expiration"], pool_size)
+    try:
+        rest = minter.rest()
+    except Exception as error:  # pylint: disable=broad-except  # config errors, TLS, refused connections alike
+        module.fail_json(msg="Cannot connect to the Kubernetes API: %s: %s" % (type(error).__name__, error))
+    calls_before = rest.calls
+    try:
+        result = gather_live(KubeReader(rest), mint=minter.token, token_dir=token_dir)
+    except ReadError as error:
+        module.fail_json(msg="Cannot read the cluster: %s" % error)
+    except (IOError, OSError) as error:
+        module.fail_json(msg="Cannot write to token_dir %s: %s" % (token_dir, error.strerror or error))
+    result["api_calls"] = rest.calls - calls_before
+    return result
 
-    def __init__(self):
-        self.count = 0
-        self._lock = threading.Lock()
-        self._class = None
-        self._original = None
 
-    def __enter__(self):
-        try:
-            from kubernetes.client import rest  # pylint: disable=import-outside-toplevel
-        except ImportError:
-            return self
-        self._class, self._original = rest.RESTClientObject, rest.RESTClientObject.request
-        original, counter = self._original, self
-
-        def request(client, *args, **kwargs):
-            with counter._lock:  # pylint: disable=protected-access
-                counter.count += 1
-            return original(client, *args, **kwargs)
-        self._class.request = request
-        return self
-
-    def __exit__(self, *exc):
-        if self._class is not None:
-            self._class.request = self._original
-            self._class = None
-        return False
+def _read_install_dir(module, params, token_dir):
+    if not HAS_CRYPTOGRAPHY:
+        module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
+    if not HAS_PYJWT and token_dir:
+        module.fail_json(msg=missing_required_lib("PyJWT", reason="to mint test tokens"), exception=PYJWT_IMPORT_ERROR)
+    if not os.path.isdir(params["install_dir"]):
+        module.fail_json(msg="install_dir %s is not a directory" % params["install_dir"])
+    try:
+        result = gather_install_dir(params["install_dir"], params.get("credentials_requests_dir"), token_dir,
+                                    params["audience"], params["expiration"])
+    except (IOError, OSError) as error:
+        module.fail_json(msg="Cannot write to token_dir %s: %s" % (token_dir, error.strerror or error))
+    result["api_calls"] = 0
+    return result

@@ -22,6 +22,7 @@ returned, so a token, a private key or AWS credentials that slipped into a
 message never reach the module result.
 """
 
+import functools
 import re
 
 SEVERITIES = ("error", "warning", "info")
@@ -526,6 +527,15 @@ def redact(value):
         value = value.decode("utf-8", "replace")
     if not isinstance(value, str):
         return value
+    # No pattern can match a short text without ":", "=" or "eyJ" (the shortest other match is 20 characters).
+    if len(value) < 20 and ":" not in value and "=" not in value and "eyJ" not in value:
+        return value
+    return _redact_text(value)
+
+
+@functools.lru_cache(maxsize=8192)
+def _redact_text(value):
+    """:func:`redact` of one string (cached: a diagnosis repeats its ARNs, URLs and messages many times)."""
     text = _PEM_PRIVATE.sub("<redacted private key>", value)
     text = _URL_USERINFO.sub(r"\1" + REDACTED + "@", text)
     text = _KEY_VALUE.sub(lambda m: m.group(1) + REDACTED, text)

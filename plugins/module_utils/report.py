@@ -23,7 +23,7 @@ import tempfile
 
 from ansible_collections.openshift_sts.oidc.plugins.module_utils import _report_html
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.findings import CATALOGUE, redact
-from ansible_collections.openshift_sts.oidc.plugins.module_utils.verdict import LABELS, probe_given, summary_lines, text
+from ansible_collections.openshift_sts.oidc.plugins.module_utils.verdict import LABELS, compute_verdict, probe_given, summary_lines, text
 
 __metaclass__ = type  # pylint: disable=invalid-name  # Ansible boilerplate
 
@@ -350,3 +350,39 @@ def write_reports(report_dir, report, formats=FORMATS, check_mode=False):
         for fmt in written:
             atomic_write(paths[fmt], contents[fmt])
     return {"changed": bool(written) or created, "written": written, "paths": paths, "generated_at": report["generated_at"]}
+
+
+def stats_of(report, paths):
+    """The compact dict published with ``set_stats``."""
+    verdict = report["verdict"]
+    counts = verdict["counts"]
+    return {
+        "status": verdict["status"],
+        "root_cause": verdict["root_cause"],
+        "cluster": (report["cluster"] or {}).get("name"),
+        "issuer": report["issuer"],
+        "report": paths.get("json") or paths.get("html") or paths.get("md"),
+        "fix": (verdict["fix"] or {}).get("command"),
+        "counts": {"roles_total": counts["roles"]["total"], "roles_ok": counts["roles"]["ok"],
+                   "roles_failed": counts["roles"]["failed"], "errors": counts["findings"]["error"],
+                   "warnings": counts["findings"]["warning"], "infos": counts["findings"]["info"]},
+    }
+
+
+def conclude(diagnosis, report_dir, formats=FORMATS, check_mode=False):
+    """Decide the verdict of ``diagnosis`` and write its reports: the result of diagnosis_report.
+
+    ``diagnosis`` has the keys of diagnosis_report's options ``findings``, ``roles``, ``checks``, ``probe``,
+    ``issuer``, ``cluster`` and ``remediation_hints``. Raises ``IOError``/``OSError`` when the reports cannot be
+    written.
+    """
+    verdict_result = compute_verdict(diagnosis["findings"], diagnosis.get("roles") or [], diagnosis.get("checks"),
+                                     diagnosis.get("probe"), diagnosis.get("issuer"), diagnosis.get("cluster") or {},
+                                     diagnosis.get("remediation_hints") or {})
+    report = build_report(verdict_result, diagnosis.get("cluster") or {}, diagnosis.get("issuer"), diagnosis.get("probe"))
+    written = write_reports(report_dir, report, formats, check_mode=check_mode)
+    report["generated_at"] = written["generated_at"]
+    paths = dict((fmt, os.path.normpath(path)) for fmt, path in written["paths"].items())
+    return dict(changed=written["changed"], verdict=dict(report["verdict"], links=report["links"]),
+                summary_lines=report["summary"], reports=paths, written=written["written"],
+                generated_at=written["generated_at"], stats=stats_of(report, paths))

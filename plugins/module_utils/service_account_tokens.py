@@ -5,14 +5,16 @@
 """Service-account tokens from the TokenRequest API, and the Kubernetes connection options.
 
 kubernetes.core has no TokenRequest support (kubernetes.core#779): the token
-is minted with ``CoreV1Api.create_namespaced_service_account_token`` on the
-API client of kubernetes.core's own client factory, so every connection
-option and ``K8S_AUTH_*`` environment variable behaves as in kubernetes.core.
+is minted with a ``POST .../serviceaccounts/<name>/token`` over the
+connection of kubernetes.core's own client factory (see ``_kubernetes_rest``),
+so every connection option and ``K8S_AUTH_*`` environment variable behaves as
+in kubernetes.core.
 """
 
 import copy
 import threading
 
+from ansible_collections.openshift_sts.oidc.plugins.module_utils._kubernetes_rest import KubeHTTPError, client_for, path
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.findings import finding
 
 # Minimum TokenRequest lifetime kube-apiserver grants.
@@ -49,42 +51,47 @@ def kubernetes_option_spec():
 class TokenMinter(object):  # pylint: disable=useless-object-inheritance
     """Mints one token per (namespace, service account, audience), concurrently safe, once each."""
 
-    def __init__(self, module, connection, audience, expiration_seconds=MIN_EXPIRATION_SECONDS):
-        self._module = module
+    def __init__(self, connection, audience, expiration_seconds=MIN_EXPIRATION_SECONDS, pool_size=None):
         self._connection = dict((k, v) for k, v in (connection or {}).items() if v is not None)
         self._audience = audience
         self._expiration = max(MIN_EXPIRATION_SECONDS, int(expiration_seconds))
-        self._api = None
+        self._pool_size = pool_size
+        self._rest = None
         self._lock = threading.Lock()
+        # TokenRequests in flight at once: as many as the connections kept open to the API server.
+        self._slots = threading.BoundedSemaphore(pool_size or 10)
         self._tokens = {}
 
-    def _core_api(self):
+    def rest(self):
+        """The :class:`_kubernetes_rest.KubeRest` of the connection (made on first use: a minter may never mint)."""
         with self._lock:
-            if self._api is None:
-                # Imported here: only runs that mint tokens need kubernetes at all.
-                import kubernetes.client  # pylint: disable=import-outside-toplevel
-                from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (  # pylint: disable=import-outside-toplevel
-                    get_api_client,
-                )
-                k8s = get_api_client(**self._connection)
-                self._api = kubernetes.client.CoreV1Api(k8s.client.client)
-            return self._api
+            if self._rest is None:
+                self._rest = client_for(self._connection, self._pool_size)
+            return self._rest
 
     def token(self, namespace, name):
-        """The token text for ``namespace/name``; raises ``TokenUnavailable``-compatible errors via ``error``."""
+        """The token text for ``namespace/name`` (minted once, then reused); raises ``KubeHTTPError``."""
         key = (namespace, name)
         with self._lock:
             cached = self._tokens.get(key)
         if cached is not None:
             return cached
-        import kubernetes.client  # pylint: disable=import-outside-toplevel
-        body = kubernetes.client.AuthenticationV1TokenRequest(
-            spec=kubernetes.client.V1TokenRequestSpec(audiences=[self._audience], expiration_seconds=self._expiration))
-        response = self._core_api().create_namespaced_service_account_token(name, namespace, body)
-        token = response.status.token
+        body = {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenRequest",
+                "spec": {"audiences": [self._audience], "expirationSeconds": self._expiration}}
+        rest = self.rest()
+        with self._slots:
+            answer = rest.post(path("api/v1", "namespaces", namespace, "serviceaccounts", name, "token"), body)
+        token = (answer.get("status") or {}).get("token")
+        if not token:
+            raise KubeHTTPError(201, "the TokenRequest was answered without a token")
         with self._lock:
             self._tokens[key] = token
         return token
+
+    def minted(self):
+        """Every token minted so far (to register as no_log values)."""
+        with self._lock:
+            return list(self._tokens.values())
 
 
 def token_error(namespace, name, exc):

@@ -43,6 +43,22 @@ _EC_CURVES = {"ES256": "P-256", "ES384": "P-384", "ES512": "P-521"}
 _SUMMARY_KEYS = ("iss", "aud", "sub", "kid", "alg", "typ", "exp", "iat", "nbf")
 
 
+def read_token_file(path):
+    """The token held by the file ``path``, stripped; at most :data:`MAX_PARSE_LENGTH` + 1 characters are read.
+
+    Raises :class:`TokenFileError` with a message naming the file and the reason, never its content.
+    """
+    try:
+        with open(path, "r") as handle:
+            return handle.read(MAX_PARSE_LENGTH + 1).strip()
+    except (IOError, OSError, UnicodeDecodeError) as error:
+        raise TokenFileError("Cannot read token_file %s: %s" % (path, getattr(error, "strerror", None) or type(error).__name__))
+
+
+class TokenFileError(Exception):
+    """A token file could not be read."""
+
+
 class TokenError(ValueError):
     """The input is not a parseable JWT; ``str(error)`` is a user-facing reason without token content."""
 

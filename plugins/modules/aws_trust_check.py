@@ -198,15 +198,16 @@ api_calls:
 
 import traceback
 
-try:
-    import botocore.config
-except ImportError:
-    pass  # AnsibleAWSModule reports a missing botocore
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.openshift_sts.oidc.plugins.module_utils._aws_calls import DEFAULT_CONCURRENCY
-from ansible_collections.openshift_sts.oidc.plugins.module_utils.aws_trust import DEFAULT_AUDIENCE, Clients, inspect_trust, normalize_roles
+from ansible_collections.openshift_sts.oidc.plugins.module_utils.aws_trust import (
+    DEFAULT_AUDIENCE,
+    Clients,
+    aws_client_config,
+    inspect_trust,
+    normalize_roles,
+)
 
 
 def main():
@@ -231,8 +232,7 @@ def main():
     except ValueError as error:
         module.fail_json(msg="bad roles: %s" % error)
     region = module.region
-    # One connection per call in flight (botocore keeps 10 by default, and would open and drop the others).
-    config = botocore.config.Config(max_pool_connections=max(10, concurrency))
+    config = aws_client_config(concurrency)
     clients = Clients(lambda service, client_region: module.client(service, region=client_region, config=config), region)
     try:
         result = inspect_trust(clients, module.params["issuer"], roles, module.params["audience"], region, concurrency)

@@ -235,52 +235,13 @@ api_calls:
   sample: 9
 """
 
-import os
-import traceback
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.openshift_sts.oidc.plugins.module_utils.cluster_trust import (
-    KubeReader,
-    ReadError,
-    RequestCounter,
-    gather_install_dir,
-    gather_live,
-)
-from ansible_collections.openshift_sts.oidc.plugins.module_utils.keys import CRYPTOGRAPHY_IMPORT_ERROR, HAS_CRYPTOGRAPHY
+from ansible_collections.openshift_sts.oidc.plugins.module_utils.cluster_trust import read_cluster_side
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.service_account_tokens import (
     MIN_EXPIRATION_SECONDS,
-    TokenMinter,
     kubernetes_option_spec,
 )
-from ansible_collections.openshift_sts.oidc.plugins.module_utils.token import HAS_PYJWT, PYJWT_IMPORT_ERROR
-
-
-def from_live_cluster(module, params):
-    """Read a live cluster; fail the module when the API server cannot be used at all."""
-    try:
-        # Imported only here (a third of a second): reading an install directory does not need it.
-        import kubernetes  # noqa: F401  pylint: disable=unused-import,import-outside-toplevel
-    except ImportError:
-        module.fail_json(msg=missing_required_lib("kubernetes"), exception=traceback.format_exc())
-    connection = dict((key, value) for key, value in (params["kubernetes"] or {}).items() if value is not None)
-    with RequestCounter() as counter:
-        try:
-            from ansible_collections.kubernetes.core.plugins.module_utils.k8s.client import (  # pylint: disable=import-outside-toplevel
-                get_api_client,
-            )
-            api_client = get_api_client(**connection).client.client
-        except Exception as error:  # pylint: disable=broad-except  # config errors, TLS, refused connections alike
-            module.fail_json(msg="Cannot connect to the Kubernetes API: %s: %s" % (type(error).__name__, error))
-        minter = TokenMinter(module, connection, params["audience"], params["expiration"])
-        try:
-            result = gather_live(KubeReader(api_client), mint=minter.token, token_dir=params["token_dir"])
-        except ReadError as error:
-            module.fail_json(msg="Cannot read the cluster: %s" % error)
-        except (IOError, OSError) as error:
-            module.fail_json(msg="Cannot write to token_dir %s: %s" % (params["token_dir"], error.strerror or error))
-    result["api_calls"] = counter.count
-    return result
 
 
 def main():
@@ -297,24 +258,7 @@ def main():
         required_by={"credentials_requests_dir": "install_dir"},
         supports_check_mode=True,
     )
-    params = module.params
-    if params["expiration"] < MIN_EXPIRATION_SECONDS:
-        module.fail_json(msg="expiration must be at least %d seconds, not %d" % (MIN_EXPIRATION_SECONDS, params["expiration"]))
-    if params["install_dir"] is None:
-        result = from_live_cluster(module, params)
-    else:
-        if not HAS_CRYPTOGRAPHY:
-            module.fail_json(msg=missing_required_lib("cryptography"), exception=CRYPTOGRAPHY_IMPORT_ERROR)
-        if not HAS_PYJWT and params["token_dir"]:
-            module.fail_json(msg=missing_required_lib("PyJWT", reason="to mint test tokens"), exception=PYJWT_IMPORT_ERROR)
-        if not os.path.isdir(params["install_dir"]):
-            module.fail_json(msg="install_dir %s is not a directory" % params["install_dir"])
-        try:
-            result = gather_install_dir(params["install_dir"], params["credentials_requests_dir"], params["token_dir"],
-                                        params["audience"], params["expiration"])
-        except (IOError, OSError) as error:
-            module.fail_json(msg="Cannot write to token_dir %s: %s" % (params["token_dir"], error.strerror or error))
-        result["api_calls"] = 0
+    result = read_cluster_side(module, module.params, module.params["token_dir"])
     module.exit_json(changed=False, **result)
 
 

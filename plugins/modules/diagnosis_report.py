@@ -199,30 +199,12 @@ stats:
            "counts": {"roles_total": 12, "roles_ok": 0, "roles_failed": 12, "errors": 13, "warnings": 0, "infos": 0}}
 """
 
-import os
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.openshift_sts.oidc.plugins.module_utils.report import FORMATS, build_report, write_reports
-from ansible_collections.openshift_sts.oidc.plugins.module_utils.verdict import DISPLAY_LINKS, compute_verdict
-
-
-def stats_of(report, paths):
-    """The compact dict published with ``set_stats``."""
-    verdict = report["verdict"]
-    counts = verdict["counts"]
-    return {
-        "status": verdict["status"],
-        "root_cause": verdict["root_cause"],
-        "cluster": (report["cluster"] or {}).get("name"),
-        "issuer": report["issuer"],
-        "report": paths.get("json") or paths.get("html") or paths.get("md"),
-        "fix": (verdict["fix"] or {}).get("command"),
-        "counts": {"roles_total": counts["roles"]["total"], "roles_ok": counts["roles"]["ok"],
-                   "roles_failed": counts["roles"]["failed"], "errors": counts["findings"]["error"],
-                   "warnings": counts["findings"]["warning"], "infos": counts["findings"]["info"]},
-    }
+from ansible_collections.openshift_sts.oidc.plugins.module_utils.report import FORMATS, conclude
+from ansible_collections.openshift_sts.oidc.plugins.module_utils.verdict import DISPLAY_LINKS
 
 
 def main():
@@ -246,20 +228,12 @@ def main():
     if unknown:
         module.fail_json(msg="checks: unknown link(s) %s; use %s" % (", ".join(unknown), ", ".join(DISPLAY_LINKS)))
     try:
-        result = compute_verdict(params["findings"], params["roles"], params["checks"], params["probe"], params["issuer"],
-                                 params["cluster"], params["remediation_hints"])
-        report = build_report(result, params["cluster"], params["issuer"], params["probe"])
-    except Exception as error:  # pylint: disable=broad-except  # report a bug as a module failure, not a traceback
-        module.fail_json(msg="diagnosis_report failed unexpectedly: %s" % type(error).__name__, exception=traceback.format_exc())
-    try:
-        written = write_reports(params["report_dir"], report, params["formats"], check_mode=module.check_mode)
+        result = conclude(params, params["report_dir"], params["formats"], check_mode=module.check_mode)
     except (IOError, OSError) as error:
         module.fail_json(msg="cannot write the reports in %s: %s" % (params["report_dir"], getattr(error, "strerror", None) or error))
-    report["generated_at"] = written["generated_at"]
-    verdict = dict(report["verdict"], links=report["links"])
-    paths = dict((fmt, os.path.normpath(path)) for fmt, path in written["paths"].items())
-    module.exit_json(changed=written["changed"], verdict=verdict, summary_lines=report["summary"], reports=paths,
-                     written=written["written"], generated_at=written["generated_at"], stats=stats_of(report, paths))
+    except Exception as error:  # pylint: disable=broad-except  # report a bug as a module failure, not a traceback
+        module.fail_json(msg="diagnosis_report failed unexpectedly: %s" % type(error).__name__, exception=traceback.format_exc())
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

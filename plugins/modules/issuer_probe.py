@@ -237,28 +237,12 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.anonymous_fetch import fetch
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.keys import HAS_CRYPTOGRAPHY, CRYPTOGRAPHY_IMPORT_ERROR, KeyLoadError
 from ansible_collections.openshift_sts.oidc.plugins.module_utils.probe import normalize_expected_keys, probe_issuer
-from ansible_collections.openshift_sts.oidc.plugins.module_utils.token import HAS_PYJWT, PYJWT_IMPORT_ERROR
-
-
-# A token file is read up to this size; a longer one is reported by the token checks (STS accepts 20,000 characters).
-MAX_TOKEN_FILE_BYTES = 64 * 1024
+from ansible_collections.openshift_sts.oidc.plugins.module_utils.token import HAS_PYJWT, PYJWT_IMPORT_ERROR, TokenFileError, read_token_file
 
 
 def _inline_private_keys(items):
     """The inline private key texts among ``expected_keys`` (to mask them and warn)."""
     return [item for item in items or [] if isinstance(item, str) and "PRIVATE KEY-----" in item]
-
-
-def _read_token_file(module, path):
-    """The token held by ``path`` (stripped), registered as a no_log value; fails the module when unreadable."""
-    try:
-        with open(path, "r") as handle:
-            token = handle.read(MAX_TOKEN_FILE_BYTES + 1).strip()
-    except (IOError, OSError, UnicodeDecodeError) as error:
-        module.fail_json(msg="Cannot read token_file %s: %s" % (path, getattr(error, "strerror", None) or type(error).__name__))
-    if token:
-        module.no_log_values.add(token)
-    return token
 
 
 def main():
@@ -278,7 +262,12 @@ def main():
     )
     params = module.params
     if params["token_file"] is not None:
-        params["token"] = _read_token_file(module, params["token_file"])
+        try:
+            params["token"] = read_token_file(params["token_file"])
+        except TokenFileError as error:
+            module.fail_json(msg=str(error))
+        if params["token"]:
+            module.no_log_values.add(params["token"])
     private = _inline_private_keys(params["expected_keys"])
     for item in private:
         module.no_log_values.add(item)

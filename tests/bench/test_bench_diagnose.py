@@ -16,7 +16,6 @@ Run: ``.venv/bin/pytest -q -s tests/bench/test_bench_diagnose.py`` (``make bench
 Knobs: ``DIAGNOSE_BENCH_COUNTS`` (``12,100,500``), ``DIAGNOSE_BENCH_LATENCY_MS`` (``100``).
 """
 
-import math
 import os
 import re
 import statistics
@@ -36,7 +35,6 @@ from lab.world import Lab  # noqa: E402  pylint: disable=wrong-import-position
 COUNTS = [int(n) for n in os.environ.get("DIAGNOSE_BENCH_COUNTS", "12,100,500").split(",")]
 LATENCY = float(os.environ.get("DIAGNOSE_BENCH_LATENCY_MS", "100")) / 1000.0
 AWS_SERVICES = ("iam", "sts", "s3", "s3control", "cloudfront")
-STS_CONCURRENCY = 50  # the role's default oidc_sts_concurrency
 REPEATS = 2  # runs of the smallest configuration (the best is kept): it is compared with the fixed cost
 NOOP_PLAYBOOK = """- name: One no-op task
   hosts: localhost
@@ -50,26 +48,36 @@ NOOP_PLAYBOOK = """- name: One no-op task
 """
 RECAP_LINE = re.compile(r"^(?P<task>.+?) -{2,} (?P<seconds>[0-9.]+)s$")
 
-# Dependent steps of the role, in order (each module starts when the previous one ended):
-#   cluster reads   2: CredentialsRequests (with Authentication, KubeAPIServer, JWKS in parallel) -> Secrets/pods
-#                      of their namespaces and the probe's TokenRequest (in parallel)
-#   issuer probe    2: GET discovery document -> GET its jwks_uri
-#   AWS inspection  2: ListOpenIDConnectProviders -> GetOpenIDConnectProvider (GetRole of every role, and
-#                      GetBucketLocation -> bucket settings, can run beside it)
-#   STS pass        4: TokenRequest -> AssumeRoleWithWebIdentity, inside which STS GETs discovery -> JWKS
-CRITICAL_PATH = (("cluster reads", 2), ("issuer probe", 2), ("AWS inspection", 2), ("STS pass", 4))
-STS_WAVE_DEPTH = 4
+# The longest chain of dependent calls of a diagnosis, whatever the implementation (the probe of the issuer,
+# discovery -> JWKS, and the AWS inspection, ListOpenIDConnectProviders -> GetOpenIDConnectProvider, or
+# CredentialsRequests -> Secrets -> ListRoles, are no longer and run beside it):
+#   CredentialsRequests (which service accounts) -> TokenRequest (Secrets, for the role ARNs, beside it)
+#   -> AssumeRoleWithWebIdentity, inside which STS GETs the discovery document -> its jwks_uri.
+CRITICAL_PATH = (("CredentialsRequests", 1), ("TokenRequest", 1), ("AssumeRoleWithWebIdentity", 1),
+                 ("STS GETs discovery", 1), ("STS GETs JWKS", 1))
+STS_WAVE_DEPTH = 3  # an STS call and the two GETs STS makes for it
+STS_START, STS_CEILING = 50, 250  # the role's oidc_sts_concurrency and oidc_sts_max_concurrency defaults
+
+
+def sts_waves(service_accounts, start=STS_START, ceiling=STS_CEILING):
+    """Round trips of the STS pass as configured: ``start`` calls in flight, one more per answer up to ``ceiling``."""
+    waves, left, width = 0, service_accounts, start
+    while left > 0:
+        sent = min(width, left)
+        left -= sent
+        width = min(ceiling, width + sent)
+        waves += 1
+    return waves
 
 
 def critical_path(latency, service_accounts=None):
     """The lower bound: the longest chain of dependent calls x latency (with unlimited concurrency).
 
-    With ``service_accounts``, the bound of the role as configured: the STS pass runs in
-    ceil(service_accounts / oidc_sts_concurrency) waves.
+    With ``service_accounts``, the bound of the role as configured: the STS pass runs in :func:`sts_waves` round trips.
     """
     depth = sum(step for _name, step in CRITICAL_PATH)
     if service_accounts is not None:
-        depth += (math.ceil(service_accounts / STS_CONCURRENCY) - 1) * STS_WAVE_DEPTH
+        depth += (sts_waves(service_accounts) - 1) * STS_WAVE_DEPTH
     return depth * latency
 
 
@@ -172,7 +180,7 @@ def print_report(noop, results, build_times):
     print("fixed cost of ansible-playbook with one no-op task (ping, localhost; median of the samples): %.2f s" % noop)
     print("wall: best of %d runs for %d roles, one run otherwise" % (REPEATS, min(COUNTS)))
     print("worlds built in: %s" % ", ".join("%d roles %.1f s" % item for item in sorted(build_times.items())))
-    columns = ("roles", "latency", "wall s", "AWS", "issuer", "k8s", "calls", "bound s", "bound(c=%d)" % STS_CONCURRENCY)
+    columns = ("roles", "latency", "wall s", "AWS", "issuer", "k8s", "calls", "bound s", "bound(conf)")
     header = "%6s %8s %8s %6s %7s %6s %7s %12s %12s" % columns
     print(header)
     print("-" * len(header))
@@ -183,9 +191,10 @@ def print_report(noop, results, build_times):
     print("\ncritical-path lower bound = latency x (%s) = %d x latency (%.2f s at %d ms)" % (
         " + ".join("%s %d" % step for step in CRITICAL_PATH), sum(s for _n, s in CRITICAL_PATH),
         critical_path(LATENCY), latency_ms))
-    print("  the role runs its steps one after the other; inside a step independent calls may run in parallel, so a")
-    print("  step costs its longest chain of dependent calls. bound(c=%d): the same with the STS pass in" % STS_CONCURRENCY)
-    print("  ceil(service accounts / oidc_sts_concurrency) waves of %d dependent calls." % STS_WAVE_DEPTH)
+    print("  the probe of the issuer and the AWS inspection are shorter chains and run beside it. bound(conf): the same")
+    print("  with the STS pass as configured, %d calls in flight at first and one more per answer up to %d, in"
+          % (STS_START, STS_CEILING))
+    print("  sts_waves(service accounts) round trips of %d dependent calls." % STS_WAVE_DEPTH)
     print("  calls = AWS API calls + Kubernetes API calls (issuer GETs are counted apart; STS's own fetches not at all)")
 
     print("\ntargets:")

@@ -44,6 +44,7 @@ class FakeAws:
         self.no_credentials = False
         self.calls = []
         self.hook = None
+        self.list_page_size = 1000  # ListRoles' largest page (MaxItems)
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------ building
@@ -136,12 +137,26 @@ class FakeIam(_Fake):
             raise client_error("NoSuchEntity", "GetOpenIDConnectProvider", 404)
         return dict(self.aws.providers[OpenIDConnectProviderArn])
 
+    def list_roles(self, MaxItems=100, Marker=None):  # pylint: disable=invalid-name
+        """ListRoles, paginated as IAM does (``Marker`` is the index of the next role here)."""
+        self._call("ListRoles")
+        names = sorted(self.aws.roles)
+        start = int(Marker or 0)
+        page = names[start:start + min(MaxItems, self.aws.list_page_size)]
+        answer = {"Roles": [self._role(name) for name in page], "IsTruncated": start + len(page) < len(names)}
+        if answer["IsTruncated"]:
+            answer["Marker"] = str(start + len(page))
+        return answer
+
+    def _role(self, name):
+        return {"RoleName": name, "Arn": "arn:aws:iam::%s:role/%s" % (self.aws.account, name),
+                "AssumeRolePolicyDocument": self.aws.roles[name]}
+
     def get_role(self, RoleName):  # pylint: disable=invalid-name
         self._call("GetRole")
         if RoleName not in self.aws.roles:
             raise client_error("NoSuchEntity", "GetRole", 404, "The role with name %s cannot be found." % RoleName)
-        return {"Role": {"RoleName": RoleName, "Arn": "arn:aws:iam::%s:role/%s" % (self.aws.account, RoleName),
-                         "AssumeRolePolicyDocument": self.aws.roles[RoleName]}}
+        return {"Role": self._role(RoleName)}
 
 
 class FakeSts(_Fake):

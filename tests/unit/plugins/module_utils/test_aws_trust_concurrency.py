@@ -75,6 +75,7 @@ def run(aws, roles, concurrency):
 
 def test_get_role_calls_run_together_and_never_more_than_the_bound():
     aws, roles = world(roles=24)
+    aws.denied.add("iam.ListRoles")  # every role is then read with GetRole
     hook = InFlight(delay=0.01, barrier=threading.Barrier(4), barrier_calls=4)
     aws.hook = hook
     result = run(aws, roles, concurrency=4)
@@ -121,6 +122,7 @@ def test_result_and_calls_are_the_same_as_one_by_one_whatever_the_finishing_orde
 
 def test_missing_credentials_stop_the_calls_not_started():
     aws, roles = world(roles=40)
+    aws.denied.add("iam.ListRoles")
     aws.errors["iam.GetRole"] = "InvalidClientTokenId"
     aws.hook = InFlight(delay=0.005)
     result = run(aws, roles, concurrency=4)
@@ -159,3 +161,38 @@ def test_credentials_missing_is_raised_in_the_callers_thread():
     jobs = [(H.get_bucket_acl, (s3, "b1"), dict(permission="s3:GetBucketAcl", subject="s3://b1", purpose="acl"))] * 3
     with pytest.raises(CredentialsMissing):
         calls.run_all(jobs)
+
+
+def test_many_roles_are_read_with_list_roles_and_only_unlisted_ones_with_get_role():
+    aws, roles = world(roles=T.LIST_ROLES_FROM + 5, broken=(2,))
+    aws.list_page_size = 10  # three pages
+    roles.insert(4, {"role_arn": "arn:aws:iam::%s:role/missing" % ACCOUNT, "service_accounts": [SA]})
+    listed = run(aws, roles, concurrency=8)
+    assert aws.count("iam.ListRoles") == 3
+    assert aws.count("iam.GetRole") == 1  # the role ListRoles did not show
+    assert [role["role_arn"] for role in listed["roles"]] == [role["role_arn"] for role in roles]
+    assert sorted(item["code"] for item in listed["findings"]) == ["ROLE_NOT_FOUND", "ROLE_TRUST_SUBJECT_MISMATCH"]
+
+    fallback_aws, fallback_roles = world(roles=T.LIST_ROLES_FROM + 5, broken=(2,))
+    fallback_roles.insert(4, {"role_arn": "arn:aws:iam::%s:role/missing" % ACCOUNT, "service_accounts": [SA]})
+    fallback_aws.denied.add("iam.ListRoles")
+    by_get_role = run(fallback_aws, fallback_roles, concurrency=8)
+    assert fallback_aws.count("iam.GetRole") == len(fallback_roles)
+    # Without iam:ListRoles the answer is the same, and the denial is no finding: GetRole is the documented permission.
+    assert by_get_role == listed
+
+
+def test_few_roles_are_read_with_get_role():
+    aws, roles = world(roles=T.LIST_ROLES_FROM - 1)
+    result = run(aws, roles, concurrency=8)
+    assert aws.count("iam.ListRoles") == 0
+    assert aws.count("iam.GetRole") == len(roles)
+    assert all(role["trust_ok"] for role in result["roles"])
+
+
+def test_list_roles_without_credentials_stops_the_inspection():
+    aws, roles = world(roles=T.LIST_ROLES_FROM)
+    aws.errors["iam.ListRoles"] = "ExpiredToken"
+    result = run(aws, roles, concurrency=8)
+    assert [item["code"] for item in result["findings"]] == ["AWS_CREDENTIALS_MISSING"]
+    assert aws.count("iam.GetRole") == 0
