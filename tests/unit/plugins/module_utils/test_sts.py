@@ -149,3 +149,64 @@ def test_network_errors_say_sts_was_not_reached():
     assert code == "STS_ERROR" and cause == "STS could not be reached" and "HTTPS_PROXY" in fix
     result = sts.role_result("arn:aws:iam::1:role/r", None, None, ("EndpointConnectionError", "Could not connect"), 1)
     assert result["findings"][0]["message"] == "STS was not called for arn:aws:iam::1:role/r: STS could not be reached."
+
+
+def test_adaptive_limit_grows_one_per_answer_up_to_the_ceiling_and_halves_for_good_on_throttling():
+    limit = sts.AdaptiveLimit(4, 10)
+    for _answer in range(3):
+        limit.answered(False)
+    assert limit.limit == 7
+    for _answer in range(10):
+        limit.answered(False)
+    assert limit.limit == 10  # never above the ceiling
+    limit.answered(True)
+    assert limit.limit == 5 and limit.throttled == 1
+    limit.answered(False)
+    assert limit.limit == 5  # no growth after a throttle
+    for _throttle in range(5):
+        limit.answered(True)
+    assert limit.limit == 1  # never below one
+    assert sts.AdaptiveLimit(8).ceiling == 8  # without a ceiling, a fixed limit
+    assert sts.AdaptiveLimit(8, 3).ceiling == 8  # a ceiling below the start is the start
+
+
+def _peak_of(assume_behaviour, roles, start, ceiling):
+    """Run check_roles with an ``assume`` that holds each call a moment; (results, peak in flight, limit)."""
+    active, peak, lock = [0], [0], threading.Lock()
+
+    def assume(RoleArn, **_kwargs):  # pylint: disable=invalid-name
+        with lock:
+            active[0] += 1
+            peak[0] = max(peak[0], active[0])
+        try:
+            time.sleep(0.02)
+            return assume_behaviour(RoleArn)
+        finally:
+            with lock:
+                active[0] -= 1
+    entries = [dict(role_arn="arn:aws:iam::1:role/r%d" % i, token=TOKEN) for i in range(roles)]
+    return sts.check_roles(assume, entries, max_workers=start, backoff=NoSleep(), ceiling=ceiling), peak[0]
+
+
+def test_check_roles_starts_at_the_concurrency_and_grows_while_sts_answers():
+    results, peak = _peak_of(success, 60, 4, 16)
+    assert all(result["ok"] for result in results)
+    assert 4 < peak <= 16  # it grew beyond the first burst, never beyond the ceiling
+
+    results, peak = _peak_of(success, 30, 4, 4)
+    assert peak <= 4  # max_concurrency == concurrency: a fixed number in flight
+
+
+def test_check_roles_backs_off_when_sts_throttles():
+    seen, lock = {}, threading.Lock()
+
+    def throttle_first_try(role_arn):
+        with lock:
+            seen[role_arn] = seen.get(role_arn, 0) + 1
+            first = seen[role_arn] == 1
+        if first:
+            raise client_error("Throttling", "Rate exceeded", 400)
+        return success(role_arn)
+    results, peak = _peak_of(throttle_first_try, 40, 8, 64)
+    assert all(result["ok"] and result["attempts"] == 2 for result in results)  # every throttled call was retried
+    assert peak <= 8  # throttled from the start: never above the first burst
