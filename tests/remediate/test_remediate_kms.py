@@ -89,3 +89,31 @@ def test_remediation_with_a_customer_kms_key(make_world, remediate_lab, exposure
     assert recap(second.stdout)["changed"] == 0, changed_tasks(second.stdout)
     assert [call for call in write_calls(lab, second_start) if call[0] == "kms"] == []
     assert _key_policy(kms, key_arn) == policy
+
+
+def test_a_key_shared_with_another_cluster_keeps_its_grant(make_world, remediate_lab, tmp_path):
+    """The key already lets another cluster's distribution decrypt: its ARN stays, this distribution's is added."""
+    lab = remediate_lab
+    world = make_world(SCENARIO)
+    install_dir = tmp_path / "install"
+    world.write_install_dir(str(install_dir))
+    kms = client(lab, "kms", world.region)
+    key_arn = kms.create_key(Description="OIDC issuer documents of two clusters")["KeyMetadata"]["Arn"]
+    other = "arn:aws:cloudfront::%s:distribution/EOTHERCLUSTER1" % ACCOUNT_ID
+    shared = _key_policy(kms, key_arn)
+    shared["Statement"].append({
+        "Sid": SID, "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"], "Resource": "*",
+        "Condition": {"StringEquals": {"AWS:SourceArn": other}}})
+    shared["Statement"].append({"Sid": "KeepMe", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::%s:root" % ACCOUNT_ID},
+                                "Action": "kms:DescribeKey", "Resource": "*"})
+    kms.put_key_policy(KeyId=key_arn, PolicyName="default", Policy=json.dumps(shared))
+
+    variables = remediate_vars(world, install_dir, tmp_path / "reports", oidc_kms_key_arn=key_arn)
+    proc = run_playbook(REMEDIATE, playbook_env(lab, world.region), tmp_path, variables, log_name="kms-shared-key")
+    assert proc.returncode == 0, describe(proc)
+    marked = marked_distributions(lab, world.bucket)
+    assert len(marked) == 1, marked
+    policy = _key_policy(kms, key_arn)
+    grant = dict(shared["Statement"][1], Condition={"StringEquals": {"AWS:SourceArn": [other, marked[0]["ARN"]]}})
+    assert policy["Statement"] == [shared["Statement"][0], grant, shared["Statement"][2]]
