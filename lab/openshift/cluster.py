@@ -76,7 +76,7 @@ class Cluster:  # pylint: disable=too-many-instance-attributes,too-many-public-m
     """The simulated control plane; see the module docstring."""
 
     def __init__(self, store, clock, issuer, signing_keys, legacy_keys=(), rollout_seconds=2.0,
-                 kubelet_refresh=True, cluster_name="lab", base_domain="example.com", infra_name=None):
+                 kubelet_refresh=True, cluster_name="lab", base_domain="example.com", infra_name=None, region="us-east-1"):
         self.store = store
         self.clock = clock
         self.rollout_seconds = rollout_seconds
@@ -84,6 +84,7 @@ class Cluster:  # pylint: disable=too-many-instance-attributes,too-many-public-m
         self.cluster_name = cluster_name
         self.base_domain = base_domain
         self.infra_name = infra_name or cluster_name + "-" + safe_suffix(cluster_name, 5)
+        self.region = region
         self.initial_issuer = issuer or ""
         # bound-sa-token-signing-certs order: oldest first, current last.
         self.bound_keys = [TrustedKey(k, "bound") for k in signing_keys]
@@ -117,6 +118,22 @@ class Cluster:  # pylint: disable=too-many-instance-attributes,too-many-public-m
                 "spec": {"oauthMetadata": {"name": ""}, "serviceAccountIssuer": self.initial_issuer, "type": "",
                          "webhookTokenAuthenticator": {"kubeConfig": {"name": "webhook-authentication-integrated-oauth"}}},
                 "status": {"integratedOAuthMetadata": {"name": "oauth-openshift"}},
+            }, notify=False)
+            # Infrastructure/cluster as the installer writes it (manifests/cluster-infrastructure-02-config.yml).
+            store.create(R.INFRASTRUCTURES, {
+                "metadata": {"name": "cluster"},
+                "spec": {"cloudConfig": {"name": ""}, "platformSpec": {"type": "AWS", "aws": {}}},
+                "status": {
+                    "apiServerURL": "https://api.%s.%s:6443" % (self.cluster_name, self.base_domain),
+                    "apiServerInternalURI": self.api_internal_url,
+                    "controlPlaneTopology": "HighlyAvailable",
+                    "cpuPartitioning": "None",
+                    "etcdDiscoveryDomain": "",
+                    "infrastructureName": self.infra_name,
+                    "infrastructureTopology": "HighlyAvailable",
+                    "platform": "AWS",
+                    "platformStatus": {"type": "AWS", "aws": {"region": self.region}},
+                },
             }, notify=False)
             issuers = [{"name": self.initial_issuer or DEFAULT_ISSUER}]
             now = machinery.rfc3339(self.clock())

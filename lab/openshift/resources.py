@@ -74,13 +74,15 @@ CREDENTIALSREQUESTS = ResourceType("cloudcredential.openshift.io", "v1", "creden
                                    status_subresource=True, custom=True, has_spec=True)
 AUTHENTICATIONS = ResourceType("config.openshift.io", "v1", "authentications", "Authentication", False,
                                status_subresource=True, custom=True, has_spec=True)
+INFRASTRUCTURES = ResourceType("config.openshift.io", "v1", "infrastructures", "Infrastructure", False,
+                               status_subresource=True, custom=True, has_spec=True)
 CLUSTEROPERATORS = ResourceType("config.openshift.io", "v1", "clusteroperators", "ClusterOperator", False, ("co",),
                                 status_subresource=True, custom=True, has_spec=True)
 KUBEAPISERVERS = ResourceType("operator.openshift.io", "v1", "kubeapiservers", "KubeAPIServer", False,
                               status_subresource=True, custom=True, has_spec=True)
 
 STORED = (NAMESPACES, SECRETS, CONFIGMAPS, SERVICEACCOUNTS, PODS, EVENTS, DEPLOYMENTS, REPLICASETS,
-          CREDENTIALSREQUESTS, AUTHENTICATIONS, CLUSTEROPERATORS, KUBEAPISERVERS)
+          CREDENTIALSREQUESTS, AUTHENTICATIONS, INFRASTRUCTURES, CLUSTEROPERATORS, KUBEAPISERVERS)
 
 # Virtual (create-only) resources: reviews and the TokenRequest subresource.
 TOKENREVIEWS = ResourceType("authentication.k8s.io", "v1", "tokenreviews", "TokenReview", False, verbs=("create",))

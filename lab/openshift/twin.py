@@ -75,7 +75,7 @@ class ClusterTwin:  # pylint: disable=too-many-instance-attributes,too-many-publ
 
     def __init__(self, ca, issuer="", signing_keys=None, previous_keys=(), legacy_keys=(), rollout_seconds=2.0,  # pylint: disable=too-many-arguments
                  clock=None, kubelet_refresh=True, cluster_name="lab", base_domain="example.com", infra_name=None,
-                 account_id=DEFAULT_ACCOUNT, partition="aws", key_size=keymod.DEFAULT_KEY_SIZE, port=0,
+                 region="us-east-1", account_id=DEFAULT_ACCOUNT, partition="aws", key_size=keymod.DEFAULT_KEY_SIZE, port=0,
                  shared_log=None, fault_plan=None, fault_target="kube-apiserver"):
         self.ca = ca
         if clock is not None and callable(getattr(clock, "now", None)):
@@ -89,7 +89,7 @@ class ClusterTwin:  # pylint: disable=too-many-instance-attributes,too-many-publ
             keys = [keymod.generate_key(key_size)]
         self._config = {"issuer": issuer, "keys": list(previous_keys) + keys, "legacy": list(legacy_keys),
                         "rollout_seconds": rollout_seconds, "kubelet_refresh": kubelet_refresh, "cluster_name": cluster_name,
-                        "base_domain": base_domain, "infra_name": infra_name}
+                        "base_domain": base_domain, "infra_name": infra_name, "region": region}
         self.tokens = TokenRegistry()
         self.admin_token = self.tokens.add(Principal("kube:admin", admin=True, groups=("system:cluster-admins", "system:authenticated")))
         self.readonly_token = self.tokens.add(Principal("lab-reader", rules=read_only_rules()))
@@ -109,7 +109,8 @@ class ClusterTwin:  # pylint: disable=too-many-instance-attributes,too-many-publ
         self.store = Store(self.clock)
         self.cluster = Cluster(self.store, self.clock, config["issuer"], config["keys"], config["legacy"],
                                rollout_seconds=config["rollout_seconds"], kubelet_refresh=config["kubelet_refresh"],
-                               cluster_name=config["cluster_name"], base_domain=config["base_domain"], infra_name=config["infra_name"])
+                               cluster_name=config["cluster_name"], base_domain=config["base_domain"], infra_name=config["infra_name"],
+                               region=config["region"])
         self.cluster.bootstrap()
         self.api = RestApi(self.cluster, self.tokens, self.lab_token)
 

@@ -578,7 +578,7 @@ def build_world(lab, scenario, params=None, cluster=True, env_dir=None):
         twin = ClusterTwin(lab.ca, issuer=world.issuer, signing_keys=[world.signing_key],
                            previous_keys=world.previous_keys, rollout_seconds=float(cluster_spec["rollout_seconds"]),
                            clock=lab.clock, cluster_name=cluster_spec["name"], base_domain=cluster_spec["base_domain"],
-                           infra_name=cluster_spec["infra_name"], account_id=world.account_id,
+                           infra_name=cluster_spec["infra_name"], region=world.region, account_id=world.account_id,
                            partition=world.partition, key_size=key_size, shared_log=lab.log, fault_plan=lab.faults)
         world.cluster = twin
     world.component = WorldComponent(world, twin, env_dir)

@@ -507,9 +507,43 @@ def _read_failure(error, consequence):
 
 
 def _result(source):
-    return {"source": source, "issuer": None, "issuer_source": None, "issuer_history": [], "last_issuer_change": None,
+    return {"source": source, "cluster": cluster_identity(None), "issuer": None, "issuer_source": None, "issuer_history": [], "last_issuer_change": None,
             "cluster_keys": None, "cluster_keys_source": None, "credentials_requests": [], "sts_roles": [],
             "trust_roles": [], "probe_token_file": None, "findings": []}
+
+
+_INFRA_ID_SUFFIX = re.compile(r"-[a-z0-9]{5}$")
+
+
+def cluster_identity(infrastructure=None, install_config=None):
+    """``{name, api_url, infrastructure_name, aws_region}`` of the cluster, each None when unknown.
+
+    From ``Infrastructure/cluster`` (``status.apiServerURL`` is ``https://api.<name>.<base domain>:6443``;
+    ``status.infrastructureName`` is the name, cut to 27 characters, plus ``-`` and 5 random characters) or from an
+    install-config (``metadata.name``, ``baseDomain``, ``platform.aws.region``).
+    """
+    identity = {"name": None, "api_url": None, "infrastructure_name": None, "aws_region": None}
+    if isinstance(infrastructure, dict):
+        status = infrastructure.get("status") or {}
+        api_url = status.get("apiServerURL") if isinstance(status.get("apiServerURL"), str) else None
+        infra = status.get("infrastructureName") if isinstance(status.get("infrastructureName"), str) else None
+        host = (api_url or "").split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+        name = host[len("api."):].split(".", 1)[0] if host.startswith("api.") else None
+        if not name and infra:
+            name = _INFRA_ID_SUFFIX.sub("", infra)
+        region = ((status.get("platformStatus") or {}).get("aws") or {}).get("region")
+        identity.update(name=name or None, api_url=api_url, infrastructure_name=infra,
+                        aws_region=region if isinstance(region, str) and region else None)
+    elif isinstance(install_config, dict):
+        name = (install_config.get("metadata") or {}).get("name")
+        domain = install_config.get("baseDomain")
+        region = ((install_config.get("platform") or {}).get("aws") or {}).get("region")
+        if isinstance(name, str) and name:
+            identity["name"] = name
+            if isinstance(domain, str) and domain:
+                identity["api_url"] = "https://api.%s.%s:6443" % (name, domain)
+        identity["aws_region"] = region if isinstance(region, str) and region else None
+    return identity
 
 
 _CREDENTIALS_REQUESTS_EXPECTED = "the CredentialsRequests of the release (AWSProviderSpec), one per operator that uses AWS"
@@ -546,6 +580,10 @@ class KubeReader(object):  # pylint: disable=useless-object-inheritance
     def kube_apiserver(self):
         """``kubeapiserver.operator.openshift.io/cluster``."""
         return self._json("kubeapiserver.operator.openshift.io/cluster", "/apis/operator.openshift.io/v1/kubeapiservers/cluster")
+
+    def infrastructure(self):
+        """``infrastructure.config.openshift.io/cluster``."""
+        return self._json("infrastructure.config.openshift.io/cluster", "/apis/config.openshift.io/v1/infrastructures/cluster")
 
     def credentials_requests(self):
         """Every CredentialsRequest, all namespaces (one call)."""
@@ -659,6 +697,7 @@ def gather_live(reader, now=None, mint=None, token_dir=None, concurrency=8):  # 
         kas_f = executor.submit(reader.kube_apiserver)
         crs_f = executor.submit(reader.credentials_requests)
         keys_f = executor.submit(live_cluster_keys, reader)
+        infra_f = executor.submit(reader.infrastructure) if hasattr(reader, "infrastructure") else None
         try:
             auth = auth_f.result()
         except ReadError as error:
@@ -679,6 +718,11 @@ def gather_live(reader, now=None, mint=None, token_dir=None, concurrency=8):  # 
             findings.append(_read_failure(error, "no role can be checked"))
         result["cluster_keys"], result["cluster_keys_source"], key_findings = keys_f.result()
         findings.extend(key_findings)
+        try:
+            # Only names the cluster in the reports (and gives its region): an identity that may not read it loses nothing.
+            result["cluster"] = cluster_identity(infra_f.result() if infra_f is not None else None)
+        except ReadError:
+            pass
 
         if auth is not None:
             issuer = ((auth.get("spec") or {}).get("serviceAccountIssuer") or "").strip()
@@ -738,6 +782,32 @@ def _load_yaml_documents(path):
         raise ValueError("cannot read: %s" % (error.strerror or type(error).__name__))
     except (yaml.YAMLError, UnicodeDecodeError) as error:
         raise ValueError("not valid YAML (%s)" % type(error).__name__)
+
+
+INSTALL_CONFIGS = ("install-config.yaml", os.path.join("manifests", "cluster-config.yaml"))
+"""Where an install directory holds its install-config: the file itself (``create manifests`` consumes it; users often
+keep a copy), or the ConfigMap ``kube-system/cluster-config-v1`` the installer writes into the manifests."""
+
+
+def _install_config(install_dir):
+    """The install-config of ``install_dir`` as a dict, or None (it only names the cluster)."""
+    for relative in INSTALL_CONFIGS:
+        path = os.path.join(install_dir, relative)
+        if not os.path.isfile(path):
+            continue
+        try:
+            docs = _load_yaml_documents(path)
+        except ValueError:
+            continue
+        for doc in docs:
+            if doc.get("kind") == "ConfigMap":
+                try:
+                    doc = yaml.safe_load((doc.get("data") or {}).get("install-config") or "")
+                except yaml.YAMLError:
+                    continue
+            if isinstance(doc, dict) and isinstance(doc.get("metadata"), dict) and "baseDomain" in doc:
+                return doc
+    return None
 
 
 def _install_issuer(install_dir, result):
@@ -808,6 +878,7 @@ def gather_install_dir(install_dir, credentials_requests_dir=None, token_dir=Non
     result = _result("install_dir")
     findings = result["findings"]
     _install_issuer(install_dir, result)
+    result["cluster"] = cluster_identity(install_config=_install_config(install_dir))
 
     key_path = os.path.join(install_dir, SIGNING_KEY_FILE)
     private_key = None

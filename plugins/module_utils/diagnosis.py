@@ -87,6 +87,9 @@ def diagnosis_of(cluster, results, cluster_name=None, inspect_aws=True, install_
     aws = results.get("aws") or {}
     sts = results.get("sts") or {}
     described = {"name": cluster_name, "source": cluster.get("source")}
+    api_url = (cluster.get("cluster") or {}).get("api_url")
+    if api_url and cluster.get("source") == "live":
+        described["api_url"] = api_url
     if install_dir:
         described["install_dir"] = install_dir
     return {

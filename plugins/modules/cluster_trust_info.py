@@ -127,6 +127,18 @@ source:
   returned: always
   type: str
   choices: [live, install_dir]
+cluster:
+  description:
+    - What names the cluster, each null when unknown - live, from C(Infrastructure/cluster) (an identity that may
+      not read it loses only this); from an install directory, from C(install-config.yaml) or the install-config in
+      C(manifests/cluster-config.yaml).
+  returned: always
+  type: dict
+  contains:
+    name: {description: "The cluster's name (the C(<name>) of C(https://api.<name>.<base domain>:6443)).", type: str, sample: mycluster}
+    api_url: {description: The API server URL., type: str, sample: "https://api.mycluster.example.com:6443"}
+    infrastructure_name: {description: The infrastructure ID (live only)., type: str, sample: mycluster-x7k2p}
+    aws_region: {description: The cluster's AWS region., type: str, sample: us-east-2}
 issuer:
   description: The configured service account issuer, or null when none is configured (C(ISSUER_NOT_CONFIGURED)).
   returned: always

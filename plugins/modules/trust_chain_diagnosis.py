@@ -73,7 +73,9 @@ options:
     choices: [json, md, html]
     default: [json, md, html]
   cluster_name:
-    description: The cluster's name in the reports.
+    description:
+      - The cluster's name in the reports. Defaults to the cluster's own - live, from C(Infrastructure/cluster); from an
+        install directory, from its install-config.
     type: str
 extends_documentation_fragment:
   - openshift_sts.oidc.kubernetes_connection
@@ -93,6 +95,8 @@ attributes:
     platforms: posix
 notes:
   - The reports are written on the host the module runs on; run it on C(localhost) to get them on the controller.
+  - Without O(region) (or C(AWS_REGION)), the AWS calls go to the cluster's own region, as C(Infrastructure/cluster) or
+    the install-config names it.
   - The findings, the verdict rules and the report schema are those of the single-purpose modules; see the
     collection's C(docs/findings.md) and C(docs/report.md).
 seealso:
@@ -242,7 +246,8 @@ def main():
         return probe_issuer(found["issuer"], fetch, token=probe_token, expected_keys=keys,
                             timeout=params["probe_timeout"])
 
-    clients = Clients(lambda service, region: module.client(service, region=region, config=aws_client_config(width)), module.region)
+    region = module.region or cluster["cluster"]["aws_region"]
+    clients = Clients(lambda service, where: module.client(service, region=where, config=aws_client_config(width)), region)
 
     try:
         trust_roles = normalize_roles(cluster["trust_roles"])
@@ -250,9 +255,9 @@ def main():
         module.fail_json(msg="The cluster's CredentialsRequests name roles that cannot be inspected: %s" % error)
 
     def inspect(found):
-        return inspect_trust(clients, found["issuer"], trust_roles, params["audience"], module.region, width)
+        return inspect_trust(clients, found["issuer"], trust_roles, params["audience"], region, width)
 
-    assume_role = module.client("sts", config=client_config(ceiling)).assume_role_with_web_identity
+    assume_role = module.client("sts", region=region, config=client_config(ceiling)).assume_role_with_web_identity
 
     def assume(_found):
         results = check_roles(assume_role, entries, 900, width, describe_token=describe_token, ceiling=ceiling)
@@ -267,7 +272,8 @@ def main():
         module.no_log_values.update(minter.minted())
     seconds.update(check_seconds)
     start = time.monotonic()
-    diagnosis = diagnosis_of(cluster, results, params["cluster_name"], params["inspect_aws"], params["install_dir"])
+    diagnosis = diagnosis_of(cluster, results, params["cluster_name"] or cluster["cluster"]["name"], params["inspect_aws"],
+                             params["install_dir"])
     try:
         result = conclude(diagnosis, params["report_dir"], params["formats"], check_mode=module.check_mode)
     except (IOError, OSError) as error:

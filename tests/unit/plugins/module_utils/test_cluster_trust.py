@@ -201,8 +201,11 @@ def test_stale_pods_by_start_time_and_kubelet_refresh():
 class FakeReader:
     """Answers like the API server from dicts; counts calls; ``deny`` maps a method name to an HTTP status."""
 
-    def __init__(self, requests, secrets, pods, auth_issuer=ISSUER, issuers=None, deny=None, jwks=None, configmap=None):
+    def __init__(self, requests, secrets, pods, auth_issuer=ISSUER, issuers=None, deny=None, jwks=None, configmap=None, infra=None):
         self._requests, self._secrets, self._pods = requests, secrets, pods
+        self._infra = infra or {"status": {"apiServerURL": "https://api.mycluster.example.com:6443",
+                                           "infrastructureName": "mycluster-x7k2p",
+                                           "platformStatus": {"type": "AWS", "aws": {"region": "us-east-2"}}}}
         self._auth = {"spec": {"serviceAccountIssuer": auth_issuer}}
         self._kas = kas(*(issuers or [(auth_issuer or CT.DEFAULT_ISSUER, None)]))
         self._deny = deny or {}
@@ -223,6 +226,10 @@ class FakeReader:
     def kube_apiserver(self):
         self._call("kube_apiserver")
         return self._kas
+
+    def infrastructure(self):
+        self._call("infrastructure")
+        return self._infra
 
     def credentials_requests(self):
         self._call("credentials_requests")
@@ -286,7 +293,7 @@ def test_live_api_calls_are_bounded(count, public_jwks, tmp_path):
 
     result = CT.gather_live(reader, now=T0 + 3600 + 60, mint=mint, token_dir=str(tmp_path / "tokens"))
     namespaces = count if count <= CT.NAMESPACE_LIST_THRESHOLD else 1
-    assert len(reader.log) == 4 + 2 * namespaces
+    assert len(reader.log) == 5 + 2 * namespaces
     if count <= CT.NAMESPACE_LIST_THRESHOLD:
         assert ("secrets", "openshift-op-000", "metadata.name=cloud-credentials") in reader.log
         assert ("pods", "openshift-op-000", "spec.serviceAccountName=op-000-controller") in reader.log
@@ -297,6 +304,8 @@ def test_live_api_calls_are_bounded(count, public_jwks, tmp_path):
     assert len(result["sts_roles"]) == count and len(result["trust_roles"]) == count
     assert [item["code"] for item in result["findings"]] == ["TOKEN_ISSUER_MISMATCH"] * count
     assert result["last_issuer_change"] == stamp(T0 + 3600) and result["issuer"] == NEW_ISSUER
+    assert result["cluster"] == {"name": "mycluster", "api_url": "https://api.mycluster.example.com:6443",
+                                 "infrastructure_name": "mycluster-x7k2p", "aws_region": "us-east-2"}
     assert result["cluster_keys"]["keys"][0].get("d") is None and result["cluster_keys_source"] == "/openid/v1/jwks"
     path = result["probe_token_file"]
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600 and open(path).read() == "header.payload.signature-op-000-controller"
@@ -484,3 +493,52 @@ def test_install_dir_ec_key_and_without_token_dir(keyfactory, tmp_path):
 def test_token_file_names_are_never_paths():
     assert CT.token_file_name("openshift-machine-api", "machine-api-controllers") == "openshift-machine-api__machine-api-controllers.jwt"
     assert CT.token_file_name("../etc", "x") is None and CT.token_file_name("ns", "a/b") is None and CT.token_file_name("", "x") is None
+
+
+@pytest.mark.parametrize("infrastructure, expected", [
+    ({"status": {"apiServerURL": "https://api.prod.corp.example:6443", "infrastructureName": "prod-abcde",
+                 "platformStatus": {"aws": {"region": "eu-west-1"}}}},
+     {"name": "prod", "api_url": "https://api.prod.corp.example:6443", "infrastructure_name": "prod-abcde", "aws_region": "eu-west-1"}),
+    # An API URL that does not follow api.<name>.<domain>: the infrastructure name without its random suffix.
+    ({"status": {"apiServerURL": "https://10.0.0.5:6443", "infrastructureName": "edge-cluster-q9z8x"}},
+     {"name": "edge-cluster", "api_url": "https://10.0.0.5:6443", "infrastructure_name": "edge-cluster-q9z8x", "aws_region": None}),
+    ({"status": {"apiServerURL": 42, "platformStatus": {"aws": {"region": ""}}}},
+     {"name": None, "api_url": None, "infrastructure_name": None, "aws_region": None}),
+    ({}, {"name": None, "api_url": None, "infrastructure_name": None, "aws_region": None}),
+])
+def test_cluster_identity_from_the_infrastructure(infrastructure, expected):
+    assert CT.cluster_identity(infrastructure) == expected
+
+
+def test_cluster_identity_from_an_install_config():
+    config = {"metadata": {"name": "c1"}, "baseDomain": "example.org", "platform": {"aws": {"region": "ap-south-1"}}}
+    assert CT.cluster_identity(install_config=config) == {
+        "name": "c1", "api_url": "https://api.c1.example.org:6443", "infrastructure_name": None, "aws_region": "ap-south-1"}
+    assert CT.cluster_identity(install_config={"metadata": {}, "baseDomain": "x"})["name"] is None
+
+
+def test_live_infrastructure_unreadable_is_no_finding(public_jwks):
+    requests, secrets, pods, issuers, now = world(2)
+    reader = FakeReader(requests, secrets, pods, deny={"infrastructure": 403}, jwks=public_jwks)
+    result = CT.gather_live(reader, now=now)
+    assert result["cluster"] == {"name": None, "api_url": None, "infrastructure_name": None, "aws_region": None}
+    assert result["findings"] == []
+
+
+@pytest.mark.parametrize("where", ["install-config.yaml", "manifests/cluster-config.yaml", None])
+def test_install_dir_names_the_cluster_from_its_install_config(keyfactory, tmp_path, where):
+    root = install_dir(str(tmp_path / "install"), keyfactory.traditional_pem("rsa2048"))
+    config = "apiVersion: v1\nbaseDomain: example.org\nmetadata:\n  name: c1\nplatform:\n  aws:\n    region: ap-south-1\n" \
+             "pullSecret: '{\"auths\": {\"x\": {\"auth\": \"c2VjcmV0\"}}}'\n"
+    if where == "install-config.yaml":
+        write(os.path.join(root, where), config)
+    elif where:
+        write(os.path.join(root, where), "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cluster-config-v1\n"
+              "  namespace: kube-system\ndata:\n  install-config: |\n" + "".join("    " + line + "\n" for line in config.splitlines()))
+    result = CT.gather_install_dir(root)
+    if where:
+        assert result["cluster"] == {"name": "c1", "api_url": "https://api.c1.example.org:6443", "infrastructure_name": None,
+                                     "aws_region": "ap-south-1"}
+    else:
+        assert result["cluster"]["name"] is None
+    assert "c2VjcmV0" not in json.dumps(result)

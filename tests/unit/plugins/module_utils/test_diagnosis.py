@@ -15,7 +15,7 @@ from ansible_collections.openshift_sts.oidc.plugins.module_utils.diagnosis impor
 )
 
 CLUSTER = {"source": "live", "issuer": "https://d111.cloudfront.net", "sts_roles": [{"role_arn": "arn:aws:iam::1:role/r"}],
-           "findings": [{"code": "TOKEN_ISSUER_MISMATCH"}]}
+           "findings": [{"code": "TOKEN_ISSUER_MISMATCH"}], "cluster": {"name": "c1", "api_url": "https://api.c1.example.com:6443"}}
 
 
 def test_the_three_checks_run_at_the_same_time():
@@ -82,7 +82,8 @@ def test_the_diagnosis_gathers_every_finding_and_role_in_chain_order():
     assert diagnosis["roles"] == [{"role_arn": "r", "ok": False}, {"role_arn": "r", "exists": True}]
     assert diagnosis["probe"] == {"discovery": {"issuer": "x"}, "jwks": None, "timings": [{"url": "u"}]}  # no token claims
     assert diagnosis["checks"] is None and diagnosis["remediation_hints"] == {}
-    assert diagnosis["cluster"] == {"name": "c1", "source": "live"} and diagnosis["issuer"] == CLUSTER["issuer"]
+    assert diagnosis["cluster"] == {"name": "c1", "source": "live", "api_url": "https://api.c1.example.com:6443"}
+    assert diagnosis["issuer"] == CLUSTER["issuer"]
 
 
 def test_without_the_aws_side_or_from_an_install_directory():
