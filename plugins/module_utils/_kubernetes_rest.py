@@ -39,6 +39,15 @@ class KubeHTTPError(Exception):
         self.reason = reason
 
 
+def describe_failure(error):
+    """``Type: message`` of a request that got no answer; urllib3's MaxRetryError is replaced by what it met."""
+    cause = getattr(error, "reason", None)
+    if isinstance(cause, Exception):
+        error = cause
+    text = " ".join(str(error).split())
+    return "%s: %s" % (type(error).__name__, text[:300]) if text else type(error).__name__
+
+
 def path(*segments):
     """An API path from its segments, each percent-encoded (``path("api/v1", "namespaces", ns)``)."""
     return "/" + "/".join(quote(str(item), safe="") if index else item for index, item in enumerate(segments))
@@ -86,7 +95,7 @@ class KubeRest(object):  # pylint: disable=useless-object-inheritance
             response = self._client.rest_client.pool_manager.request(
                 method, url, body=data, headers=self._headers(data is not None), timeout=timeout or self._timeout)
         except Exception as error:  # pylint: disable=broad-except  # urllib3, TLS and socket errors alike
-            raise KubeHTTPError(None, type(error).__name__)
+            raise KubeHTTPError(None, describe_failure(error))
         if response.status >= 400:
             raise KubeHTTPError(response.status, response.reason or "error")
         try:

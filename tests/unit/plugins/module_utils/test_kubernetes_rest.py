@@ -71,7 +71,7 @@ def test_post_sends_json():
     (FakeResponse(404, b"", "Not Found"), 404, "Not Found"),
     (FakeResponse(200, b"<html>", "OK"), 200, "the answer is not JSON"),
     (FakeResponse(200, b"[1]", "OK"), 200, "the answer is not a JSON object"),
-    (ConnectionRefusedError(111, "refused"), None, "ConnectionRefusedError"),
+    (ConnectionRefusedError(111, "refused"), None, "ConnectionRefusedError: [Errno 111] refused"),
 ])
 def test_failures_carry_the_status_and_the_reason(answer, status, reason):
     api, _pool = client(answer)
@@ -107,3 +107,16 @@ def test_one_client_per_connection(monkeypatch):
     assert R.client_for({"host": "https://b"}) is not first
     assert made == [{"host": "https://a"}, {"host": "https://b"}]
     assert first._client.rest_client.pool_manager.connection_pool_kw["maxsize"] == 64  # pylint: disable=protected-access
+
+
+def test_a_request_without_answer_says_what_the_connection_met():
+    import ssl  # pylint: disable=import-outside-toplevel
+    from urllib3.exceptions import MaxRetryError  # pylint: disable=import-outside-toplevel
+    wrapped = MaxRetryError(None, "/apis", reason=ssl.SSLError(1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"))
+    api, _pool = client(wrapped)
+    with pytest.raises(R.KubeHTTPError) as raised:
+        R.KubeRest(api).get("/apis")
+    assert raised.value.status is None
+    assert raised.value.reason.startswith("SSLError: ") and "CERTIFICATE_VERIFY_FAILED" in raised.value.reason
+    assert R.describe_failure(ValueError()) == "ValueError"
+    assert len(R.describe_failure(OSError("x" * 1000))) == len("OSError: ") + 300
