@@ -18,8 +18,9 @@ POST        /_lab/faults            ``{"target", "latency", "throttle", "errors"
                                     action (``s3:GetBucketPolicyStatus``, wildcards allowed) or a host
 DELETE      /_lab/faults            ``?target=NAME`` (all if absent)
 GET/POST    /_lab/clock             ``{"advance": s}`` | ``{"set": epoch, "freeze": bool}`` | ``{"reset": true}``
-POST        /_lab/cloudfront        ``{"deploy_seconds": s}``
+POST        /_lab/cloudfront        ``{"deploy_seconds": s}`` and/or ``{"finish_deployments": true}``
 POST        /_lab/sts               ``{"idp_timeout": s, "max_keys": n}``
+GET         /_lab/trust_policies    ``?role=NAME`` -> ``{name: text}``: trust policies as IAM stores them, byte for byte
 POST        /_lab/hosts             ``{"host", "documents": {path: {"body", "content_type", "status"}}}``
 DELETE      /_lab/hosts             ``?host=NAME``
 POST        /_lab/reset             reset AWS state, faults, clock, custom hosts and log
@@ -104,7 +105,10 @@ class Control:
         return self._get_clock(None, None)
 
     def _post_cloudfront(self, _query, payload):
-        self.lab.aws.cloudfront.deploy_seconds = float(payload["deploy_seconds"])
+        if "deploy_seconds" in payload or not payload.get("finish_deployments"):
+            self.lab.aws.cloudfront.deploy_seconds = float(payload["deploy_seconds"])
+        if payload.get("finish_deployments"):
+            self.lab.aws.cloudfront.finish_deployments()
         return {"deploy_seconds": self.lab.aws.cloudfront.deploy_seconds}
 
     def _post_sts(self, _query, payload):
@@ -113,6 +117,9 @@ class Control:
         if "max_keys" in payload:
             self.lab.aws.sts.max_keys = int(payload["max_keys"])
         return {"idp_timeout": self.lab.aws.sts.idp_timeout, "max_keys": self.lab.aws.sts.max_keys}
+
+    def _get_trust_policies(self, query, _payload):
+        return self.lab.aws.trust_policy_texts(query.get("role"))
 
     def _post_hosts(self, _query, payload):
         documents = {}
@@ -184,9 +191,17 @@ class LabControl:
         """How long new CloudFront configurations stay InProgress."""
         return self.call("POST", "cloudfront", {"deploy_seconds": seconds})
 
+    def finish_deployments(self):
+        """Make every pending CloudFront configuration Deployed now."""
+        return self.call("POST", "cloudfront", {"finish_deployments": True})
+
     def set_idp_timeout(self, seconds):
         """STS's limit on identity-provider answers (AWS: 5 s)."""
         return self.call("POST", "sts", {"idp_timeout": seconds})
+
+    def trust_policies(self, role=None):
+        """``{role name: trust policy text}`` as IAM stores it (byte for byte), of every role or of ``role``."""
+        return self.call("GET", "trust_policies", **({"role": role} if role else {}))
 
     def register_host(self, host, documents):
         """Serve static ``documents`` ({path: body or {"body", "content_type", "status"}}) on ``host``."""

@@ -296,6 +296,16 @@ class AwsTwin:
             connection.close()
         self.cloudfront.reset()
 
+    def trust_policy_texts(self, role_name=None):
+        """The trust policy of every role (or of ``role_name``) as IAM stores it: the text of the last
+        ``CreateRole``/``UpdateAssumeRolePolicy``, byte for byte (``GetRole`` returns it URL-encoded and botocore
+        decodes it into a dict, which hides whitespace and key order). ``{name: text}``; KeyError for a missing role."""
+        roles = iam_backends[self.account_id][PARTITION].roles.values()
+        texts = {role.name: role.assume_role_policy_document for role in list(roles)}
+        if role_name is not None:
+            return {role_name: texts[role_name]}
+        return texts
+
     # ------------------------------------------------------------ dispatch
     def dispatch(self, request):
         """Answer one request; None means "drop the connection" (reset fault)."""

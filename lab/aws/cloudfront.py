@@ -134,6 +134,13 @@ class CloudFrontStore:
             ready = self.clock.now() + self.deploy_seconds
             self._versions.setdefault(distribution_id, []).append((ready, Snapshot(dist)))
 
+    def finish_deployments(self):
+        """Deploy every pending configuration now (as if the edges had caught up), without moving the clock."""
+        with self._lock:
+            now = self.clock.now()
+            for dist_id, versions in self._versions.items():
+                self._versions[dist_id] = [(min(ready, now), snap) for ready, snap in versions]
+
     def forget(self, distribution_id):
         """Drop a deleted distribution."""
         with self._lock:

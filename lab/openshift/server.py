@@ -7,6 +7,7 @@ import re
 import socket
 import threading
 import time
+import urllib.parse
 
 from ..serving import ServingThread
 from . import machinery
@@ -53,6 +54,7 @@ class LoggedRequest:
     status: int
     duration: float
     user: str = ""
+    dry_run: bool = False  # ``?dryRun=All``: validated and answered, never stored
 
 
 class RequestLog:
@@ -142,7 +144,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self._record(twin, path_only, response.code, started, getattr(response, "user", ""))
 
     def _record(self, twin, path, status, started, user):
-        twin.log.add(LoggedRequest(time.time(), self.command, path, status, time.monotonic() - started, user))
+        dry_run = "All" in urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query).get("dryRun", [])
+        twin.log.add(LoggedRequest(time.time(), self.command, path, status, time.monotonic() - started, user, dry_run))
         if twin.shared_log is not None:
             twin.shared_log.add(kind="kubernetes", service="kube-apiserver", method=self.command, path=path, status=status,
                                 caller=user or "anonymous")

@@ -6,7 +6,8 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DIAGNOSE = os.path.join(ROOT, "tests", "diagnose")
-for _path in (ROOT, DIAGNOSE):
+REMEDIATE = os.path.join(ROOT, "tests", "remediate")  # remediate_harness.run_and_kill (kills a run's process group)
+for _path in (ROOT, DIAGNOSE, REMEDIATE):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
