@@ -413,7 +413,7 @@ def _check_still_trusted(document, provider_arn, subject_list):
             "refresh the trust first (mode add), then clean up" % (provider_arn, "; ".join(refused)))
 
 
-def edit_trust(document, mode, provider_arn, subject_list):
+def edit_trust(document, mode, provider_arn, subject_list, remove_hosts=None):
     """The trust policy ``document`` (parsed) edited for ``mode``; the input is not modified.
 
     - ``replace``: the Allow statements for other OIDC providers are removed; the new provider's statement is
@@ -421,7 +421,8 @@ def edit_trust(document, mode, provider_arn, subject_list):
     - ``add``: the new provider's statement is refreshed in place or appended; other providers' statements stay.
     - ``remove_other_providers``: the Allow statements for other OIDC providers are removed; the new provider's
       statements stay as they are. Refused (:class:`TrustEditError`) unless the result still trusts the new provider
-      for every subject.
+      for every subject. With ``remove_hosts`` (provider URLs without ``https://``, e.g. the old issuer's), only the
+      providers with those URLs are removed: statements of any other provider stay, in their place.
 
     A statement naming the new provider together with others is split: its part for the new provider is handled as
     above, the rest is kept (``add``) or removed. Statements that are not Allow statements for OIDC providers
@@ -433,12 +434,25 @@ def edit_trust(document, mode, provider_arn, subject_list):
     own = []
     own_slot = None
     removed_slot = None
+    targets = None
+    if mode == "remove_other_providers" and remove_hosts is not None:
+        targets = set(host.lower().rstrip("/") for host in remove_hosts)
     for item in policy.as_list(document.get("Statement")):
         providers = oidc_providers(item) if _is_allow(item) else []
         if not providers:
             result.append(item)
             continue
         others = [arn for arn in providers if arn != provider_arn]
+        if targets is not None:
+            kept = [arn for arn in others if (provider_url_from_arn(arn) or "").lower() not in targets]
+            if len(kept) == len(others):
+                result.append(item)  # names none of the providers to remove
+            elif kept or provider_arn in providers:
+                result.append(restrict(item, kept + [arn for arn in providers if arn == provider_arn],
+                                       [arn for arn in others if arn not in kept]))
+            if provider_arn in providers:
+                own.append(restrict(item, [provider_arn], others) if others else item)
+            continue
         if provider_arn in providers:
             mine = restrict(item, [provider_arn], others) if others else item
             own.append(mine)

@@ -176,6 +176,10 @@ class Context(object):
         self.client = client
         self.check_mode = check_mode
         self.mode = params.get("mode") or "add"
+        # With mode remove_other_providers, only these providers (URLs without https://) leave the trust policies.
+        removed = params.get("remove_providers")
+        self.remove_hosts = None if removed is None else [
+            (item.split("://", 1)[1] if "://" in item else item).rstrip("/") for item in removed]
         self.name_prefix = params.get("name_prefix")
         self.cluster_tags = dict(params.get("tags") or {})
         self.create_missing = params.get("create_missing", True)
@@ -241,7 +245,7 @@ def ensure_trust(ctx, name, current_text, subject_list):
         current = policy.load_policy(current_text)
     except policy.PolicyError as error:
         raise edit.TrustEditError("the trust policy of role %s cannot be read: %s" % (name, error))
-    desired = edit.edit_trust(current, ctx.mode, ctx.provider_arn, subject_list)
+    desired = edit.edit_trust(current, ctx.mode, ctx.provider_arn, subject_list, ctx.remove_hosts)
     if edit.same_meaning(current, desired):
         return False, current_text
     text = edit.dump(desired)

@@ -132,6 +132,13 @@ options:
     type: str
     choices: [replace, add, remove_other_providers]
     default: add
+  remove_providers:
+    description:
+      - With O(mode=remove_other_providers), only the IAM OIDC providers of these issuers leave the trust policies
+        (issuer URLs, with or without C(https://)); statements of any other provider stay as they are, in their place.
+      - Without it, every other provider's C(Allow) statement is removed.
+    type: list
+    elements: str
   create_missing:
     description: Create roles that do not exist (O(state=present)).
     type: bool
@@ -240,10 +247,11 @@ EXAMPLES = r"""
         service_accounts: [machine-api-controllers]
   register: migration
 
-- name: After the migration - remove the old provider from the trust policies
+- name: After the migration - remove the old issuer's provider from the trust policies
   openshift_sts.oidc.iam_role_trust:
     issuer: https://d111111abcdef8.cloudfront.net
     mode: remove_other_providers
+    remove_providers: [https://mycluster-oidc.s3.us-east-2.amazonaws.com]
     create_missing: false
     roles:
       - name: mycluster-x7k2p-openshift-machine-api-aws-cloud-credentials
@@ -388,6 +396,7 @@ def main():
             )),
             credentials_requests=dict(type="list", elements="dict"),
             mode=dict(type="str", default="add", choices=list(MODES)),
+            remove_providers=dict(type="list", elements="str"),
             create_missing=dict(type="bool", default=True),
             tags=dict(type="dict", default={}),
             permissions_boundary=dict(type="str"),

@@ -3,7 +3,7 @@
 1. CloudFront slower than oidc_deploy_timeout: the run fails naming the distribution, the cluster untouched; once
    deployed, a run without workload restart completes with a warning listing the pods still holding old tokens; with
    oidc_cleanup_old it refuses to remove the old provider while they do; with restarts it verifies green and removes
-   the old provider; rollback recreates that provider as it was and restores every trust policy byte for byte.
+   the old provider (a third provider one role also trusts stays); rollback recreates that provider as it was and restores every trust policy byte for byte.
 2. ``--check`` with oidc_confirm changes nothing; then one failure at each mutating step in turn (and a kill), each run
    stopping with a clear message; the last run converges without duplicates, and rollback returns to the start.
 """
@@ -12,9 +12,10 @@ import json
 
 import diagnose_harness as harness
 from remediate_harness import run_and_kill
-from live_harness import (BUCKET, REMEDIATE, ROLLBACK, added, aws_writes, base_vars, cluster_writes, get_role_texts, one_line, pods,
-                          run, seed_odd_trust_texts, snapshot, state_path)
+from live_harness import (BUCKET, REMEDIATE, ROLLBACK, added, aws, aws_writes, base_vars, cluster_writes, get_role_texts, one_line,
+                          pods, run, seed_odd_trust_texts, snapshot, state_path, stored_trust_texts)
 
+THIRD_HOST = "oidc.eks.us-east-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 ISSUER_PATCH = r"/apis/config\.openshift\.io/v1/authentications/cluster"
 POD_PATH = r"/api/v1/namespaces/[^/]+/pods/[^/]+$"
 
@@ -24,6 +25,14 @@ def test_slow_cloudfront_no_restart_cleanup_and_rollback(make_world, tmp_path):
     world = make_world("broken-private-bucket")
     lab = world.lab
     env = harness.world_env(lab, world, tmp_path)
+    # One role also trusts a provider of another cluster (an EKS cluster sharing it): the cleanup must leave it.
+    iam = aws(lab, "iam")
+    third = iam.create_open_id_connect_provider(Url="https://" + THIRD_HOST, ClientIDList=["sts.amazonaws.com"])["OpenIDConnectProviderArn"]
+    shared_role = sorted(world.role_arns.values())[0].rsplit("/", 1)[1]  # a role of the cluster: the cleanup edits it
+    shared = json.loads(stored_trust_texts(lab)[shared_role])
+    shared["Statement"].append({"Effect": "Allow", "Principal": {"Federated": third}, "Action": "sts:AssumeRoleWithWebIdentity",
+                                "Condition": {"StringEquals": {THIRD_HOST + ":sub": "system:serviceaccount:apps:uploader"}}})
+    iam.update_assume_role_policy(RoleName=shared_role, PolicyDocument=json.dumps(shared))
     seeded = seed_odd_trust_texts(lab)
     before = snapshot(lab, world)
     old_issuer = before["issuer"]
@@ -82,6 +91,8 @@ def test_slow_cloudfront_no_restart_cleanup_and_rollback(make_world, tmp_path):
     after = snapshot(lab, world)
     assert old_arn not in after["providers"]
     assert not [name for name, text in after["roles"].items() if old_host in text]
+    assert third in after["providers"] and [st["Principal"] for st in json.loads(after["roles"][shared_role])["Statement"]
+                                           if third in json.dumps(st)] == [{"Federated": third}]
     state = json.loads(state_path(tmp_path).read_text())
     assert state["deleted"]["provider"] == {"url": old_issuer, "arn": old_arn, "client_ids": old_provider["client_ids"],
                                             "thumbprints": old_provider["thumbprints"], "tags": dict(old_provider["tags"])}

@@ -270,6 +270,35 @@ def test_remove_other_providers_with_only_the_new_provider_changes_nothing():
     assert E.edit_trust(document, "remove_other_providers", NEW, SUBS) == document
 
 
+def test_remove_named_providers_only():
+    """With remove_hosts, only the old issuer's provider leaves; another cluster's or tool's provider stays in place."""
+    third_host = "oidc.eks.us-east-2.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+    third = "arn:aws:iam::%s:oidc-provider/%s" % (ACCOUNT, third_host)
+    document = {"Statement": [statement(OLD, SUBS), statement(third, SUBS), DENY, statement(NEW, SUBS)]}
+    edited = E.edit_trust(document, "remove_other_providers", NEW, SUBS, remove_hosts=[OLD_HOST])
+    assert edited["Statement"] == [statement(third, SUBS), DENY, statement(NEW, SUBS)]
+    # Without remove_hosts every other provider goes.
+    assert E.edit_trust(document, "remove_other_providers", NEW, SUBS)["Statement"] == [DENY, statement(NEW, SUBS)]
+    # Case and a trailing slash do not matter; a provider not named is never touched.
+    assert E.edit_trust(document, "remove_other_providers", NEW, SUBS, remove_hosts=[OLD_HOST.upper() + "/"]) == edited
+    assert E.edit_trust(document, "remove_other_providers", NEW, SUBS, remove_hosts=["elsewhere.example"]) == document
+
+
+def test_remove_named_providers_splits_a_statement_naming_several():
+    """A statement naming the old and another provider keeps the other one, without the old one's condition keys."""
+    both = statement(OLD, SUBS)
+    third = "arn:aws:iam::%s:oidc-provider/other.example.com" % ACCOUNT
+    both["Principal"]["Federated"] = [OLD, third]
+    both["Condition"]["StringEquals"]["other.example.com:sub"] = SUBS
+    edited = E.edit_trust({"Statement": [both, statement(NEW, SUBS)]}, "remove_other_providers", NEW, SUBS, remove_hosts=[OLD_HOST])
+    kept = edited["Statement"][0]
+    assert kept["Principal"]["Federated"] == third
+    assert kept["Condition"] == {"StringEquals": {"other.example.com:sub": SUBS}}
+    assert edited["Statement"][1] == statement(NEW, SUBS)
+    with pytest.raises(E.TrustEditError, match="no Allow statement trusts the new provider"):
+        E.edit_trust({"Statement": [both]}, "remove_other_providers", NEW, SUBS, remove_hosts=[OLD_HOST])
+
+
 # ---------------------------------------------------------------- semantic comparison
 @pytest.mark.parametrize("variant", [
     pytest.param(lambda: ccoctl_text(NEW, SUBS2), id="ccoctl-text"),
