@@ -8,8 +8,10 @@ byte for byte (seeded in an odd formatting no serializer produces), and removes 
 import json
 
 import diagnose_harness as harness
-from live_harness import (BUCKET, REMEDIATE, ROLLBACK, added, base_vars, cluster_writes, get_role_texts, pods, recap_changed, run,
+from live_harness import (BUCKET, REMEDIATE, ROLLBACK, added, aws, base_vars, cluster_writes, get_role_texts, pods, recap_changed, run,
                           seed_odd_trust_texts, snapshot, state_path)
+
+KMS_SID = "AllowCloudFrontOriginAccessControlDecrypt"
 
 
 def test_plan_remediate_verify_rerun_rollback(make_world, tmp_path):
@@ -75,3 +77,33 @@ def test_plan_remediate_verify_rerun_rollback(make_world, tmp_path):
     assert get_role_texts(lab, seeded) == seeded  # what GetRole answers, URL-decoded, is the seeded text byte for byte
     assert world.cluster.active_issuer == old_issuer
     assert not state_path(tmp_path).exists()
+
+
+def test_kms_key_grant_added_then_taken_back(make_world, tmp_path):
+    """With oidc_kms_key_arn on a key another cluster shares: the grant gains this distribution, rollback takes it out."""
+    world = make_world("broken-private-bucket")
+    lab = world.lab
+    env = harness.world_env(lab, world, tmp_path)
+    kms = aws(lab, "kms", world.region)
+    key = kms.create_key(Description="OIDC documents of two clusters")["KeyMetadata"]["Arn"]
+    other = "arn:aws:cloudfront::%s:distribution/EOTHERCLUSTER1" % key.split(":")[4]
+    shared = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])
+    shared["Statement"].append({"Sid": KMS_SID, "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+                                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey*"], "Resource": "*",
+                                "Condition": {"StringEquals": {"AWS:SourceArn": other}}})
+    kms.put_key_policy(KeyId=key, PolicyName="default", Policy=json.dumps(shared))
+    before = snapshot(lab, world)
+
+    applied = run(REMEDIATE, env, tmp_path, base_vars(tmp_path, oidc_confirm=True, oidc_kms_key_arn=key), log_name="kms-apply")
+    assert applied.returncode == 0, harness.describe(applied)
+    assert "VERDICT: healthy" in applied.stdout
+    (distribution,) = added(before, snapshot(lab, world))["distributions"]
+    grant = json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"])["Statement"][-1]
+    assert grant["Condition"]["StringEquals"]["AWS:SourceArn"] == [other, "arn:aws:cloudfront::%s:distribution/%s"
+                                                                   % (key.split(":")[4], distribution)]
+    assert json.loads(state_path(tmp_path).read_text())["kms_key"] == key
+
+    rolled = run(ROLLBACK, env, tmp_path, base_vars(tmp_path), log_name="kms-rollback")
+    assert rolled.returncode == 0, harness.describe(rolled)
+    assert json.loads(kms.get_key_policy(KeyId=key, PolicyName="default")["Policy"]) == shared
+    assert snapshot(lab, world) == before
