@@ -33,11 +33,6 @@ description:
 author:
   - openshift_sts.oidc maintainers (@openshift-sts)
 options:
-  report_dir:
-    description:
-      - Directory for the reports, created (mode 0700) when missing. An existing directory keeps its mode.
-    type: path
-    required: true
   cluster:
     description:
       - What was diagnosed; free-form, these keys are shown in the reports.
@@ -80,12 +75,6 @@ options:
         inspected. Pass O(checks) to be exact.
     type: list
     elements: str
-  formats:
-    description: The reports to write.
-    type: list
-    elements: str
-    choices: [json, md, html]
-    default: [json, md, html]
   remediation_hints:
     description:
       - How to call the fix playbook in the verdict's fix. Keys, all optional - C(playbook_prefix) (default
@@ -97,6 +86,7 @@ options:
     type: dict
     default: {}
 extends_documentation_fragment:
+  - openshift_sts.oidc.report_output
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

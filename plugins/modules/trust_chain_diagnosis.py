@@ -62,22 +62,13 @@ options:
     description: The most C(AssumeRoleWithWebIdentity) calls in flight while STS does not throttle; at least O(concurrency).
     type: int
     default: 250
-  report_dir:
-    description: Directory for the reports, created (mode 0700) when missing.
-    type: path
-    required: true
-  formats:
-    description: The reports to write.
-    type: list
-    elements: str
-    choices: [json, md, html]
-    default: [json, md, html]
   cluster_name:
     description:
       - The cluster's name in the reports. Defaults to the cluster's own - live, from C(Infrastructure/cluster); from an
         install directory, from its install-config.
     type: str
 extends_documentation_fragment:
+  - openshift_sts.oidc.report_output
   - openshift_sts.oidc.kubernetes_connection
   - amazon.aws.common.modules
   - amazon.aws.region.modules
