@@ -1,9 +1,10 @@
 """Benchmark of sts_assume_check (issue 5): 100 roles, 200 ms injected STS latency, through ansible-playbook.
 
-Prints a table (not a timed test): for each concurrency, the time of the
-module task, the span of the STS calls in the lab's request log, and the
-whole ansible-playbook run, against the 200 ms critical path (one STS call)
-and the one-by-one loop (``concurrency: 1``). Asserts only sanity: every
+Prints a table (not a timed test): for the default (50 calls in flight at
+first, one more per answer up to 250) and for fixed pools (``max_concurrency``
+equal to ``concurrency``), the time of the module task, the span of the STS
+calls in the lab's request log, and the whole ansible-playbook run, against
+the 200 ms critical path (one STS call) and the one-by-one loop. Asserts only sanity: every
 role is accepted, with one STS call each. Run it with ``make bench`` or::
 
     .venv/bin/pytest -q -s tests/bench/bench_sts_assume_check.py
@@ -28,7 +29,9 @@ from lab.world import Lab  # noqa: E402  pylint: disable=wrong-import-position
 ROLES = 100
 LATENCY = 0.2
 SUB = "system:serviceaccount:openshift-machine-api:machine-api-controllers"
-RUNS = ((16, "concurrent (default pool of 16)"), (ROLES, "concurrent (pool of 100)"), (1, "one by one (concurrency 1)"))
+# (concurrency, max_concurrency, label): the module's default, then fixed pools.
+RUNS = ((50, 250, "default (50, growing to 250)"), (16, 16, "fixed pool of 16"), (ROLES, ROLES, "fixed pool of 100"),
+        (1, 1, "one by one"))
 
 PLAYBOOK = """
 - name: Benchmark sts_assume_check
@@ -43,6 +46,7 @@ PLAYBOOK = """
       openshift_sts.oidc.sts_assume_check:
         roles: "{{ bench_roles }}"
         concurrency: "{{ bench_concurrency }}"
+        max_concurrency: "{{ bench_max_concurrency }}"
       register: bench_result
 
     - name: Save the result and the task time
@@ -90,11 +94,12 @@ def _env(lab):
     return env
 
 
-def _run(lab, workdir, roles, concurrency):
+def _run(lab, workdir, roles, concurrency, ceiling):
     """One ansible-playbook run; returns (wall seconds, task seconds, STS span seconds, result)."""
-    out = workdir / ("result-%d.json" % concurrency)
+    out = workdir / ("result-%d-%d.json" % (concurrency, ceiling))
     variables = workdir / "vars.json"
-    variables.write_text(json.dumps({"bench_roles": roles, "bench_concurrency": concurrency, "bench_out": str(out),
+    variables.write_text(json.dumps({"bench_roles": roles, "bench_concurrency": concurrency, "bench_max_concurrency": ceiling,
+                                     "bench_out": str(out),
                                      "ansible_python_interpreter": sys.executable}))
     playbook = workdir / "bench.yml"
     playbook.write_text(PLAYBOOK)
@@ -119,20 +124,32 @@ def test_sts_assume_check_100_roles(tmp_path):
         lab.reset()  # moto's state is per process: start from an empty world
         roles = _world(lab, tmp_path)
         lab.faults.set_latency("sts", LATENCY)
-        for concurrency, label in RUNS:
-            wall, task, span, result, calls = _run(lab, tmp_path, roles, concurrency)
+        for concurrency, ceiling, label in RUNS:
+            wall, task, span, result, calls = _run(lab, tmp_path, roles, concurrency, ceiling)
             assert result["ok"] and len(result["roles"]) == ROLES
             assert all(item["ok"] and item["attempts"] == 1 for item in result["roles"])
             assert len(calls) == ROLES and all(call["status"] == 200 for call in calls)
-            rows.append((label, concurrency, span, task, wall))
-    sequential = rows[-1][2]
+            rows.append((label, concurrency, ceiling, span, task, wall))
+    sequential = rows[-1][3]
     assert sequential >= ROLES * LATENCY  # the latency really was injected on every call
     print("\nsts_assume_check: %d roles, %d ms injected STS latency, %d CPUs" % (ROLES, LATENCY * 1000, os.cpu_count() or 0))
     print("  critical path (one STS call): %.2f s; one-by-one floor: %.2f s" % (LATENCY, ROLES * LATENCY))
-    print("  %-32s %5s %9s %11s %8s %11s %11s" % ("run", "pool", "floor s", "STS span s", "task s", "playbook s", "x critical"))
-    for label, concurrency, span, task, wall in rows:
-        floor = -(-ROLES // concurrency) * LATENCY  # waves of `concurrency` calls, LATENCY each
-        print("  %-32s %5d %9.2f %11.2f %8.2f %11.2f %11.1f" % (label, concurrency, floor, span, task, wall, span / LATENCY))
-    print("  floor = ceil(%d / pool) x %.1f s; task = the module task as ansible-playbook timed it; "
-          "playbook = the whole ansible-playbook process" % (ROLES, LATENCY))
-    print("  speed-up of the default pool over one by one (STS span): %.1fx" % (sequential / rows[0][2]))
+    print("  %-32s %9s %9s %11s %8s %11s %11s" % ("run", "in flight", "floor s", "STS span s", "task s", "playbook s", "x critical"))
+    for label, concurrency, ceiling, span, task, wall in rows:
+        floor = _waves(ROLES, concurrency, ceiling) * LATENCY
+        print("  %-32s %9s %9.2f %11.2f %8.2f %11.2f %11.1f" % (label, "%d-%d" % (concurrency, ceiling) if ceiling != concurrency
+                                                                  else concurrency, floor, span, task, wall, span / LATENCY))
+    print("  floor = round trips of the calls in flight (one more per answer, up to the ceiling) x %.1f s; task = the module"
+          " task as ansible-playbook timed it; playbook = the whole ansible-playbook process" % LATENCY)
+    print("  speed-up of the default over one by one (STS span): %.1fx" % (sequential / rows[0][3]))
+
+
+def _waves(roles, start, ceiling):
+    """Round trips for ``roles`` calls: ``start`` in flight at first, one more per answer, up to ``ceiling``."""
+    waves, left, width = 0, roles, start
+    while left > 0:
+        sent = min(width, left)
+        left -= sent
+        width = min(ceiling, width + sent)
+        waves += 1
+    return waves
