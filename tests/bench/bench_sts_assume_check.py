@@ -137,8 +137,8 @@ def test_sts_assume_check_100_roles(tmp_path):
     print("  %-32s %9s %9s %11s %8s %11s %11s" % ("run", "in flight", "floor s", "STS span s", "task s", "playbook s", "x critical"))
     for label, concurrency, ceiling, span, task, wall in rows:
         floor = _waves(ROLES, concurrency, ceiling) * LATENCY
-        print("  %-32s %9s %9.2f %11.2f %8.2f %11.2f %11.1f" % (label, "%d-%d" % (concurrency, ceiling) if ceiling != concurrency
-                                                                  else concurrency, floor, span, task, wall, span / LATENCY))
+        in_flight = "%d-%d" % (concurrency, ceiling) if ceiling != concurrency else str(concurrency)
+        print("  %-32s %9s %9.2f %11.2f %8.2f %11.2f %11.1f" % (label, in_flight, floor, span, task, wall, span / LATENCY))
     print("  floor = round trips of the calls in flight (one more per answer, up to the ceiling) x %.1f s; task = the module"
           " task as ansible-playbook timed it; playbook = the whole ansible-playbook process" % LATENCY)
     print("  speed-up of the default over one by one (STS span): %.1fx" % (sequential / rows[0][3]))
