@@ -102,10 +102,12 @@ integration: venv
 # The playbooks end to end in the lab, in one run so that two workers stay
 # busy: diagnose.yml against every scenario (its HTML report opened in
 # headless Chromium, a Debian package installed once), remediate.yml before
-# install, and the live migration with its rollback.
+# install, and the live migration with its rollback. The live tests are the
+# longest (a minute or two each): they start first, and an idle worker steals
+# the short ones, so neither worker is left alone with a long tail.
 .PHONY: e2e-tests
 e2e-tests: venv system-packages
-	$(BIN)/pytest -q -n 2 tests/diagnose tests/remediate tests/live
+	$(BIN)/pytest -q -n 2 --dist worksteal tests/live tests/remediate tests/diagnose
 
 .PHONY: system-packages
 system-packages:
