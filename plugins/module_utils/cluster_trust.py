@@ -697,7 +697,7 @@ def gather_live(reader, now=None, mint=None, token_dir=None, concurrency=8):  # 
         kas_f = executor.submit(reader.kube_apiserver)
         crs_f = executor.submit(reader.credentials_requests)
         keys_f = executor.submit(live_cluster_keys, reader)
-        infra_f = executor.submit(reader.infrastructure) if hasattr(reader, "infrastructure") else None
+        infra_f = executor.submit(reader.infrastructure)
         try:
             auth = auth_f.result()
         except ReadError as error:
@@ -720,7 +720,7 @@ def gather_live(reader, now=None, mint=None, token_dir=None, concurrency=8):  # 
         findings.extend(key_findings)
         try:
             # Only names the cluster in the reports (and gives its region): an identity that may not read it loses nothing.
-            result["cluster"] = cluster_identity(infra_f.result() if infra_f is not None else None)
+            result["cluster"] = cluster_identity(infra_f.result())
         except ReadError:
             pass
 

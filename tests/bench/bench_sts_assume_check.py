@@ -23,6 +23,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from sts_waves import sts_waves  # noqa: E402  pylint: disable=wrong-import-position
 from lab.oidc import SigningKey, discovery_document, trust_policy  # noqa: E402  pylint: disable=wrong-import-position
 from lab.world import Lab  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -136,20 +137,9 @@ def test_sts_assume_check_100_roles(tmp_path):
     print("  critical path (one STS call): %.2f s; one-by-one floor: %.2f s" % (LATENCY, ROLES * LATENCY))
     print("  %-32s %9s %9s %11s %8s %11s %11s" % ("run", "in flight", "floor s", "STS span s", "task s", "playbook s", "x critical"))
     for label, concurrency, ceiling, span, task, wall in rows:
-        floor = _waves(ROLES, concurrency, ceiling) * LATENCY
+        floor = sts_waves(ROLES, concurrency, ceiling) * LATENCY
         in_flight = "%d-%d" % (concurrency, ceiling) if ceiling != concurrency else str(concurrency)
         print("  %-32s %9s %9.2f %11.2f %8.2f %11.2f %11.1f" % (label, in_flight, floor, span, task, wall, span / LATENCY))
     print("  floor = round trips of the calls in flight (one more per answer, up to the ceiling) x %.1f s; task = the module"
           " task as ansible-playbook timed it; playbook = the whole ansible-playbook process" % LATENCY)
     print("  speed-up of the default over one by one (STS span): %.1fx" % (sequential / rows[0][3]))
-
-
-def _waves(roles, start, ceiling):
-    """Round trips for ``roles`` calls: ``start`` in flight at first, one more per answer, up to ``ceiling``."""
-    waves, left, width = 0, roles, start
-    while left > 0:
-        sent = min(width, left)
-        left -= sent
-        width = min(ceiling, width + sent)
-        waves += 1
-    return waves

@@ -31,6 +31,7 @@ for path in (ROOT, os.path.join(ROOT, "tests", "diagnose")):
 from diagnose_harness import ANSIBLE_PLAYBOOK, ansible_env, describe, load_report, run_playbook, world_env  # noqa: E402  pylint: disable=wrong-import-position
 from lab.scenarios import build_world  # noqa: E402  pylint: disable=wrong-import-position
 from lab.world import Lab  # noqa: E402  pylint: disable=wrong-import-position
+from sts_waves import sts_waves  # noqa: E402  pylint: disable=wrong-import-position
 
 COUNTS = [int(n) for n in os.environ.get("DIAGNOSE_BENCH_COUNTS", "12,100,500").split(",")]
 LATENCY = float(os.environ.get("DIAGNOSE_BENCH_LATENCY_MS", "100")) / 1000.0
@@ -59,17 +60,6 @@ STS_WAVE_DEPTH = 3  # an STS call and the two GETs STS makes for it
 STS_START, STS_CEILING = 50, 250  # the role's oidc_sts_concurrency and oidc_sts_max_concurrency defaults
 
 
-def sts_waves(service_accounts, start=STS_START, ceiling=STS_CEILING):
-    """Round trips of the STS pass as configured: ``start`` calls in flight, one more per answer up to ``ceiling``."""
-    waves, left, width = 0, service_accounts, start
-    while left > 0:
-        sent = min(width, left)
-        left -= sent
-        width = min(ceiling, width + sent)
-        waves += 1
-    return waves
-
-
 def critical_path(latency, service_accounts=None):
     """The lower bound: the longest chain of dependent calls x latency (with unlimited concurrency).
 
@@ -77,7 +67,7 @@ def critical_path(latency, service_accounts=None):
     """
     depth = sum(step for _name, step in CRITICAL_PATH)
     if service_accounts is not None:
-        depth += (sts_waves(service_accounts) - 1) * STS_WAVE_DEPTH
+        depth += (sts_waves(service_accounts, STS_START, STS_CEILING) - 1) * STS_WAVE_DEPTH
     return depth * latency
 
 
